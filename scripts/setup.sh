@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Brings a fresh machine to the state where the whole test suite runs. Idempotent: every step
+# checks before it installs, and tool builds are cached in the git-ignored .tools/ folder.
+#
+#   scripts/setup.sh            install everything (Node 24, pnpm, coturn, nginx, LiveKit, deps)
+#   SETUP_SKIP_APT=1 ...        skip Debian packages (when they are already there)
+#
+# Afterwards put .tools/bin first on PATH:  export PATH="$PWD/.tools/bin:$PATH"
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+mkdir -p "$BIN"
+
+NODE_MAJOR=24
+PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/package.json")"
+# livekit-server releases after v1.11 replace pion modules with forks that the Go module proxy
+# does not serve, so they cannot be built from it; v1.11.0 is the newest that builds cleanly.
+LIVEKIT_VERSION="v1.11.0"
+APT_PACKAGES=(coturn nginx-light)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# --- Node.js ----------------------------------------------------------------------------------
+node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
+if [ -x "$TOOLS/node/bin/node" ] && [ "$(node_major "$TOOLS/node/bin/node")" -ge 22 ]; then
+  NODE="$TOOLS/node/bin/node"
+elif command -v node >/dev/null && [ "$(node_major node)" -ge 22 ]; then
+  NODE="$(command -v node)"
+else
+  log "installing Node.js $NODE_MAJOR from the npm registry into .tools/node"
+  npm install -g --no-fund --no-audit --prefix "$TOOLS/node" "node@$NODE_MAJOR" >/dev/null
+  NODE="$TOOLS/node/bin/node"
+fi
+ln -sf "$NODE" "$BIN/node"
+export PATH="$BIN:$(dirname "$NODE"):$PATH"
+log "node $(node --version)"
+
+# --- pnpm (the version pinned in package.json) --------------------------------------------------
+if [ ! -x "$TOOLS/pnpm/bin/pnpm" ] || [ "$("$TOOLS/pnpm/bin/pnpm" --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION into .tools/pnpm"
+  npm install -g --no-fund --no-audit --prefix "$TOOLS/pnpm" "pnpm@$PNPM_VERSION" >/dev/null
+fi
+ln -sf "$TOOLS/pnpm/bin/pnpm" "$BIN/pnpm"
+log "pnpm $(pnpm --version)"
+
+# --- Debian packages ----------------------------------------------------------------------------
+if [ "${SETUP_SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    # Installing coturn or nginx must not leave system daemons running on the ports tests use.
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO rm -f /usr/sbin/policy-rc.d
+  fi
+fi
+for tool in turnserver nginx; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { log "missing $tool after install"; exit 1; }
+done
+
+# --- LiveKit server (Go module proxy, built once, cached) ---------------------------------------
+LK_DIR="$TOOLS/livekit-$LIVEKIT_VERSION"
+if [ ! -x "$LK_DIR/livekit-server" ]; then
+  command -v go >/dev/null || { log "Go is required to build livekit-server"; exit 1; }
+  log "building livekit-server $LIVEKIT_VERSION from the Go module proxy (once)"
+  src_dir="$(cd "$TOOLS" && GOFLAGS=-mod=mod go mod download -json "github.com/livekit/livekit-server@$LIVEKIT_VERSION" \
+    | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  build_dir="$TOOLS/build/livekit-server"
+  rm -rf "$build_dir" && mkdir -p "$build_dir" && cp -r "$src_dir/." "$build_dir/" && chmod -R u+w "$build_dir"
+  mkdir -p "$LK_DIR"
+  (cd "$build_dir" && go build -trimpath -o "$LK_DIR/livekit-server.tmp" ./cmd/server)
+  mv "$LK_DIR/livekit-server.tmp" "$LK_DIR/livekit-server"
+  rm -rf "$build_dir"
+fi
+ln -sf "$LK_DIR/livekit-server" "$BIN/livekit-server"
+log "livekit-server $("$BIN/livekit-server" --version 2>/dev/null | head -1)"
+
+# --- Workspace dependencies ---------------------------------------------------------------------
+log "installing workspace dependencies"
+cd "$ROOT"
+if [ "${CI:-}" = "true" ]; then
+  pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+else
+  pnpm install --reporter=append-only >/dev/null
+fi
+log "ready. Use: export PATH=\"$BIN:\$PATH\""
