@@ -18,7 +18,7 @@ PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/p
 # livekit-server releases after v1.11 replace pion modules with forks that the Go module proxy
 # does not serve, so they cannot be built from it; v1.11.0 is the newest that builds cleanly.
 LIVEKIT_VERSION="v1.11.0"
-APT_PACKAGES=(coturn nginx-light)
+APT_PACKAGES=(coturn nginx-light docker-compose)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
