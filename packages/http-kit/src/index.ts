@@ -1,0 +1,16 @@
+export {
+  type LoggerSettings,
+  loggerOptions,
+  REDACT_PATHS,
+  REDACTED,
+  redactUrl,
+} from './logger-options.ts';
+export { MatrixError, type MatrixErrorBody } from './matrix-error.ts';
+export {
+  installMatrixErrorHandlers,
+  matrixFrameworkErrors,
+  sendMatrixError,
+  toMatrixError,
+} from './matrix-error-handlers.ts';
+export { metricsPlugin, type MetricsOptions } from './metrics-plugin.ts';
+export { type ListenAddress, serve, SHUTDOWN_GRACE_MS } from './serve.ts';
