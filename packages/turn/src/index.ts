@@ -1,0 +1,21 @@
+export {
+  type CreateTurnCredentialsOptions,
+  createTurnCredentials,
+  DEFAULT_MAX_TTL_SECONDS,
+  parseTurnUsername,
+  type TurnCredentialCheck,
+  TurnCredentialError,
+  type TurnCredentials,
+  turnPassword,
+  type VerifyTurnCredentialsOptions,
+  verifyTurnCredentials,
+} from './turn-credentials.ts';
+export { normalizeTurnUris, type NormalizeTurnUrisOptions } from './normalize-turn-uris.ts';
+export {
+  formatTurnUri,
+  parseTurnUri,
+  type TurnUri,
+  TurnUriError,
+  type TurnUriScheme,
+  turnUriPort,
+} from './turn-uri.ts';
