@@ -2,7 +2,7 @@
 # Brings a fresh machine to the state where the whole test suite runs. Idempotent: every step
 # checks before it installs, and tool builds are cached in the git-ignored .tools/ folder.
 #
-#   scripts/setup.sh            install everything (Node 24, pnpm, coturn, nginx, LiveKit, deps)
+#   scripts/setup.sh            install everything (Node 24, pnpm, coturn, nginx, LiveKit, Synapse, deps)
 #   SETUP_SKIP_APT=1 ...        skip Debian packages (when they are already there)
 #
 # Afterwards put .tools/bin first on PATH:  export PATH="$PWD/.tools/bin:$PATH"
@@ -18,6 +18,8 @@ PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/p
 # livekit-server releases after v1.11 replace pion modules with forks that the Go module proxy
 # does not serve, so they cannot be built from it; v1.11.0 is the newest that builds cleanly.
 LIVEKIT_VERSION="v1.11.0"
+# Synapse for the end-to-end suite (PyPI, in .tools/synapse-venv).
+SYNAPSE_VERSION="1.163.2"
 APT_PACKAGES=(coturn nginx-light docker-compose)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -82,6 +84,27 @@ if [ ! -x "$LK_DIR/livekit-server" ]; then
 fi
 ln -sf "$LK_DIR/livekit-server" "$BIN/livekit-server"
 log "livekit-server $("$BIN/livekit-server" --version 2>/dev/null | head -1)"
+
+# --- Synapse (PyPI, pinned, in a virtualenv, cached) --------------------------------------------
+# The end-to-end suite runs a real Synapse for OpenID userinfo and /voip/turnServer.
+# matrix-synapse needs Python >= 3.10.
+SYNAPSE_VENV="$TOOLS/synapse-venv"
+installed_synapse() {
+  "$SYNAPSE_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-synapse"))' 2>/dev/null || true
+}
+if [ "$(installed_synapse)" != "$SYNAPSE_VERSION" ]; then
+  PYTHON="${PYTHON:-python3}"
+  command -v "$PYTHON" >/dev/null || { log "python3 is required to install Synapse"; exit 1; }
+  "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+    || { log "Synapse $SYNAPSE_VERSION needs Python >= 3.10, found $("$PYTHON" --version 2>&1)"; exit 1; }
+  log "installing matrix-synapse $SYNAPSE_VERSION into .tools/synapse-venv (once)"
+  rm -rf "$SYNAPSE_VENV"
+  "$PYTHON" -m venv "$SYNAPSE_VENV" || { log "cannot create a Python virtualenv (Debian: apt-get install python3-venv)"; exit 1; }
+  "$SYNAPSE_VENV/bin/pip" install --quiet --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" \
+    || { log "pip could not install matrix-synapse $SYNAPSE_VERSION"; rm -rf "$SYNAPSE_VENV"; exit 1; }
+  [ "$(installed_synapse)" = "$SYNAPSE_VERSION" ] || { log "matrix-synapse $SYNAPSE_VERSION did not install"; exit 1; }
+fi
+log "synapse $SYNAPSE_VERSION"
 
 # --- Workspace dependencies ---------------------------------------------------------------------
 log "installing workspace dependencies"

@@ -6,4 +6,13 @@ export {
   type StartOptions,
   tcpOpen,
 } from './process.ts';
+export {
+  type RegisteredUser,
+  requireSynapse,
+  startSynapse,
+  type Synapse,
+  type SynapseOptions,
+  synapsePython,
+  type SynapseTurnOptions,
+} from './synapse.ts';
 export { repoRoot, requireTool } from './tools.ts';

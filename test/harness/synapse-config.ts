@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { SynapseTurnOptions } from './synapse.ts';
+
+/** What {@link synapseConfig} needs to know about one test instance. */
+export interface SynapseConfigInput {
+  readonly dir: string;
+  readonly serverName: string;
+  readonly client: number;
+  readonly federation: number;
+  readonly registrationSecret: string;
+  readonly turn?: SynapseTurnOptions | undefined;
+}
+
+/** Rate limits high enough that a test never waits on them. */
+const unlimited = { per_second: 10_000, burst_count: 10_000 };
+
+/**
+ * homeserver.yaml for a throw-away test instance. Written as JSON (YAML is a superset), so no
+ * value needs YAML escaping. The federation listener also serves `openid`, which is what exposes
+ * `/_matrix/federation/v1/openid/userinfo` to a LiveKit token service.
+ */
+export function synapseConfig(input: SynapseConfigInput): string {
+  const listener = (port: number, names: string[]) => ({
+    port,
+    bind_addresses: ['127.0.0.1'],
+    type: 'http',
+    tls: false,
+    x_forwarded: false,
+    resources: [{ names, compress: false }],
+  });
+  const config: Record<string, unknown> = {
+    server_name: input.serverName,
+    pid_file: join(input.dir, 'homeserver.pid'),
+    report_stats: false,
+    listeners: [
+      listener(input.client, ['client']),
+      listener(input.federation, ['federation', 'openid']),
+    ],
+    database: { name: 'sqlite3', args: { database: join(input.dir, 'homeserver.db') } },
+    log_config: join(input.dir, 'log.yaml'),
+    media_store_path: join(input.dir, 'media'),
+    signing_key_path: join(input.dir, 'signing.key'),
+    registration_shared_secret: input.registrationSecret,
+    macaroon_secret_key: randomBytes(24).toString('hex'),
+    form_secret: randomBytes(24).toString('hex'),
+    enable_registration: false,
+    trusted_key_servers: [],
+    suppress_key_server_warning: true,
+    presence: { enabled: false },
+    url_preview_enabled: false,
+    enable_metrics: false,
+    rc_message: unlimited,
+    rc_registration: unlimited,
+    rc_login: { address: unlimited, account: unlimited, failed_attempts: unlimited },
+    rc_joins: { local: unlimited, remote: unlimited },
+    rc_invites: { per_room: unlimited, per_user: unlimited, per_issuer: unlimited },
+    rc_admin_redaction: unlimited,
+  };
+  if (input.turn) {
+    config.turn_uris = input.turn.uris;
+    config.turn_shared_secret = input.turn.sharedSecret;
+    config.turn_user_lifetime = input.turn.userLifetime ?? '1h';
+    config.turn_allow_guests = false;
+  }
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Python logging config: warnings and errors only, so a failed start is still diagnosable. */
+export function synapseLogConfig(): string {
+  return `${JSON.stringify(
+    {
+      version: 1,
+      formatters: { precise: { format: '%(asctime)s %(name)s %(levelname)s %(message)s' } },
+      handlers: { console: { class: 'logging.StreamHandler', formatter: 'precise' } },
+      root: { level: 'WARNING', handlers: ['console'] },
+      disable_existing_loggers: false,
+    },
+    null,
+    2,
+  )}\n`;
+}
