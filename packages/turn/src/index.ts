@@ -19,3 +19,9 @@ export {
   type TurnUriScheme,
   turnUriPort,
 } from './turn-uri.ts';
+export { DENIED_PEER_IP_RANGES, type DeniedPeerRange } from './denied-peer-ips.ts';
+export {
+  renderTurnserverConf,
+  TurnserverConfError,
+  type TurnserverSettings,
+} from './render-turnserver-conf.ts';
