@@ -25,12 +25,12 @@ export function parseOpenIdOverrides(raw: string): Map<string, string> {
     if (overrides.has(name)) {
       throw new Error(`OpenID override "${entry}": server name "${name}" is listed twice`);
     }
-    overrides.set(name, normaliseBaseUrl(entry, base));
+    overrides.set(name, normaliseBaseUrl(entry, name, base));
   }
   return overrides;
 }
 
-function normaliseBaseUrl(entry: string, base: string): string {
+function normaliseBaseUrl(entry: string, name: string, base: string): string {
   let url: URL;
   try {
     url = new URL(base);
@@ -40,10 +40,12 @@ function normaliseBaseUrl(entry: string, base: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`OpenID override "${entry}": the URL must be http:// or https://`);
   }
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new Error(
-      `OpenID override "${entry}": the URL must not carry credentials, a query or a fragment`,
-    );
+  if (url.username !== '' || url.password !== '') {
+    // Name the server, not the entry: the entry holds the credentials.
+    throw new Error(`OpenID override for "${name}": the URL must not carry credentials`);
+  }
+  if (url.search !== '' || url.hash !== '' || base.includes('?') || base.includes('#')) {
+    throw new Error(`OpenID override "${entry}": the URL must not carry a query or a fragment`);
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -103,7 +103,7 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
     defaultPort: options.ports?.federation,
   });
 
-  async function verify(input: OpenIdTokenInput): Promise<OpenIdIdentity> {
+  async function verifyOnce(input: OpenIdTokenInput): Promise<OpenIdIdentity> {
     const { accessToken, serverName } = input;
     const name = typeof serverName === 'string' ? parseServerName(serverName) : undefined;
     if (name === undefined) throw new OpenIdError('refused_by_policy', 'invalid server name');
@@ -222,7 +222,16 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
   }
 
   return {
-    verify,
+    async verify(input) {
+      try {
+        return await verifyOnce(input);
+      } finally {
+        // undici hands a keep-alive socket back to its pool one event-loop turn after the
+        // response ends (client-h1 `setImmediate(kResume)`). Yielding that turn before answering
+        // lets a caller's next verification reuse the socket instead of opening a second one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    },
     async close() {
       await Promise.all(guarded === open ? [open.close()] : [open.close(), guarded.close()]);
     },
