@@ -1,13 +1,12 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { type DnsResolver, systemDnsResolver } from './dns-resolver.ts';
 import { fetchWellKnown } from './fetch-well-known.ts';
 import { createGuardedConnector } from './guarded-connector.ts';
 import { OpenIdError } from './openid-error.ts';
-import { discardBody, readCappedBody } from './read-capped-body.ts';
+import { requestUserinfo } from './request-userinfo.ts';
 import { createServerResolver, type Destination } from './server-resolver.ts';
-import { parseServerName } from './server-name.ts';
+import { formatAuthority, parseServerName } from './server-name.ts';
 import { toOpenIdError } from './to-openid-error.ts';
-import { parseUserId } from './user-id.ts';
 
 /** Options of {@link createOpenIdVerifier}; see the package README for the reasoning. */
 export interface OpenIdVerifierOptions {
@@ -57,8 +56,9 @@ export interface OpenIdVerifier {
   close(): Promise<void>;
 }
 
-const USERINFO_PATH = '/_matrix/federation/v1/openid/userinfo';
-const REJECTED_STATUSES = new Set([401, 403, 404]);
+// Homeserver access tokens are tens of characters; a cap keeps junk out of URLs and logs.
+const MAX_TOKEN_LENGTH = 4096;
+const RETRYABLE: ReadonlySet<string> = new Set(['unreachable', 'refused_by_policy']);
 
 /**
  * Creates a verifier. Every userinfo request goes through an undici Agent whose connector
@@ -107,118 +107,56 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
     const { accessToken, serverName } = input;
     const name = typeof serverName === 'string' ? parseServerName(serverName) : undefined;
     if (name === undefined) throw new OpenIdError('refused_by_policy', 'invalid server name');
-    if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new OpenIdError('rejected', `empty access token for ${serverName}`);
+    if (
+      typeof accessToken !== 'string' ||
+      accessToken === '' ||
+      accessToken.length > MAX_TOKEN_LENGTH ||
+      !accessToken.isWellFormed()
+    ) {
+      // No homeserver issues such a token; asking one would only put garbage in a URL.
+      throw new OpenIdError('rejected', `unusable access token for ${serverName}`);
     }
-    const deadline = AbortSignal.timeout(totalTimeoutMs);
-    const query = `?access_token=${encodeURIComponent(accessToken)}`;
+    const signal = AbortSignal.timeout(totalTimeoutMs);
+    const common = { accessToken, serverName, signal, maxBodyBytes, userAgent };
     const override = overrides.get(serverName);
     if (override !== undefined) {
       const base = new URL(override);
-      const target = {
+      return requestUserinfo({
+        ...common,
+        dispatcher: open,
         origin: base.origin,
-        path: `${base.pathname.replace(/\/$/, '')}${USERINFO_PATH}${query}`,
-      };
-      return userinfo(open, target, undefined, `userinfo at override ${base.host}`);
+        pathPrefix: base.pathname.replace(/\/+$/, ''),
+        hostHeader: undefined,
+        context: `userinfo for ${serverName} at override ${base.host}`,
+      });
     }
     let destinations: readonly Destination[];
     try {
-      destinations = await abortable(resolver.resolve(name), deadline);
+      destinations = await abortable(resolver.resolve(name), signal);
     } catch (error) {
-      throw toOpenIdError(error, `discovery of ${serverName}`, {
-        timedOut: deadline.aborted,
-        secret: accessToken,
-      });
+      const context = `discovery of ${serverName}`;
+      throw toOpenIdError(error, context, { timedOut: signal.aborted, secret: accessToken });
     }
-    let last: OpenIdError | undefined;
+    let first: OpenIdError | undefined;
     for (const d of destinations) {
-      const target = {
-        origin: `https://${formatHost(d.host)}:${d.port}`,
-        path: `${USERINFO_PATH}${query}`,
-      };
       try {
-        return await userinfo(
-          guarded,
-          target,
-          d.hostHeader,
-          `userinfo at ${d.hostHeader} via ${d.host}:${d.port}`,
-        );
-      } catch (error) {
-        if (!(error instanceof OpenIdError) || error.kind !== 'unreachable') throw error;
-        last = error; // try the next SRV target
-      }
-    }
-    throw last ?? new OpenIdError('unreachable', `no destination for ${serverName}`);
-
-    async function userinfo(
-      dispatcher: Dispatcher,
-      target: { origin: string; path: string },
-      hostHeader: string | undefined,
-      context: string,
-    ): Promise<OpenIdIdentity> {
-      let text: string;
-      let status: number;
-      try {
-        const response = await dispatcher.request({
-          ...target,
-          method: 'GET',
-          headers: {
-            'user-agent': userAgent,
-            ...(hostHeader === undefined ? {} : { host: hostHeader }),
-          },
-          signal: deadline,
+        return await requestUserinfo({
+          ...common,
+          dispatcher: guarded,
+          origin: `https://${formatAuthority(d.host, d.port)}`,
+          pathPrefix: '',
+          hostHeader: d.hostHeader,
+          context: `userinfo for ${serverName} at ${d.hostHeader} via ${formatAuthority(d.host, d.port)}`,
         });
-        status = response.statusCode;
-        if (status < 200 || status > 299) {
-          const errcode = await errcodeOf(response.body);
-          const kind = REJECTED_STATUSES.has(status) ? 'rejected' : 'bad_response';
-          throw new OpenIdError(kind, `${context}: HTTP ${status}${errcode}`);
-        }
-        text = await readCappedBody(
-          response.body,
-          maxBodyBytes,
-          response.headers['content-length'],
-        );
       } catch (error) {
-        if (error instanceof Error && 'code' in error && error.code === 'ERR_BODY_TOO_LARGE') {
-          throw new OpenIdError('bad_response', `${context}: body over ${maxBodyBytes} bytes`);
-        }
-        throw toOpenIdError(error, context, { timedOut: deadline.aborted, secret: accessToken });
-      }
-      return checkSub(text, context);
-    }
-
-    async function errcodeOf(body: Dispatcher.ResponseData['body']): Promise<string> {
-      try {
-        const json: unknown = JSON.parse(await readCappedBody(body, maxBodyBytes, undefined));
-        const errcode = (json as { errcode?: unknown } | null)?.errcode;
-        // Only a well-formed errcode goes into logs: the rest of the body is the server's text.
-        return typeof errcode === 'string' && /^M_[A-Z_]{1,64}$/.test(errcode) ? ` ${errcode}` : '';
-      } catch {
-        await discardBody(body, maxBodyBytes);
-        return '';
+        // Only a target we could not talk to (or may not) sends us to the next SRV target; an
+        // answer, even a bad one, is final.
+        const next = error instanceof OpenIdError && RETRYABLE.has(error.kind) && !signal.aborted;
+        if (!next) throw error;
+        first ??= error;
       }
     }
-
-    function checkSub(text: string, context: string): OpenIdIdentity {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new OpenIdError('bad_response', `${context}: body is not JSON`);
-      }
-      const sub = (json as { sub?: unknown } | null)?.sub;
-      const user = parseUserId(sub);
-      if (user === undefined)
-        throw new OpenIdError('bad_response', `${context}: missing or invalid "sub"`);
-      if (user.serverName.raw !== serverName) {
-        throw new OpenIdError(
-          'server_mismatch',
-          `${context}: "sub" ${user.raw} is not on ${serverName}`,
-        );
-      }
-      return { sub: user.raw };
-    }
+    throw first ?? new OpenIdError('unreachable', `no destination for ${serverName}`);
   }
 
   return {
@@ -236,10 +174,6 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
       await Promise.all(guarded === open ? [open.close()] : [open.close(), guarded.close()]);
     },
   };
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Races a shared promise against one caller's deadline without cancelling it for the others. */

@@ -124,3 +124,18 @@ export async function startFakeHomeserver(
     },
   };
 }
+
+/** Serves `{"m.server": server}` at the well-known path and 404 elsewhere. */
+export function serveWellKnown(server: string, next?: Handler): Handler {
+  return (req, res) => {
+    if (req.url === '/.well-known/matrix/server') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ 'm.server': server }));
+    } else if (next !== undefined) {
+      next(req, res);
+    } else {
+      res.writeHead(404).end();
+    }
+  };
+}
