@@ -1,0 +1,8 @@
+import { checkCommand } from './check-command.ts';
+import { type Command } from './command.ts';
+import { initCommand } from './init-command.ts';
+
+export { type Command } from './command.ts';
+
+/** Every sub-command, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [initCommand, checkCommand];

@@ -1,0 +1,17 @@
+export { CliError, EXIT, UsageError } from './cli-error.ts';
+export { type CliIo, processIo } from './io.ts';
+export { runCli } from './main.ts';
+export { COMMANDS, type Command } from './commands/index.ts';
+export { parseEnvFile } from './deployment/env-file.ts';
+export {
+  type DeploymentSettings,
+  deriveUrls,
+  type Federation,
+  PORTS,
+  type Proxy,
+  type Registration,
+} from './deployment/deployment-settings.ts';
+export { parsePublicAddress } from './deployment/public-address.ts';
+export { parseServerName } from './deployment/server-name.ts';
+export { SECRET_KEYS, type SecretKey } from './deployment/secrets.ts';
+export { checkDeployment, type Finding } from './check/check-deployment.ts';
