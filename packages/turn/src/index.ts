@@ -25,3 +25,38 @@ export {
   TurnserverConfError,
   type TurnserverSettings,
 } from './render-turnserver-conf.ts';
+export {
+  checkTurnRelay,
+  type TurnRelayCheck,
+  type TurnRelayCheckOptions,
+  type TurnRelayStep,
+} from './check-turn-relay.ts';
+export {
+  decodeErrorCode,
+  decodeXorAddress,
+  encodeErrorCode,
+  encodeXorAddress,
+  StunAttr,
+  type StunClass,
+  StunDecodeError,
+  StunMethod,
+  type TransportAddress,
+} from './stun-attributes.ts';
+export {
+  checkFingerprint,
+  checkMessageIntegrity,
+  decodeStunMessage,
+  encodeStunMessage,
+  longTermKey,
+  type StunAttribute,
+  type StunMessage,
+} from './stun-message.ts';
+export type { StunProtocol } from './stun-transport.ts';
+export {
+  type PeerAddress,
+  type TurnAllocation,
+  TurnClient,
+  type TurnClientOptions,
+  type TurnDataListener,
+} from './turn-client.ts';
+export { STUN_ERROR_REASONS, TurnError, type TurnErrorKind } from './turn-error.ts';
