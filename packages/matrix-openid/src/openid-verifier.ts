@@ -92,7 +92,8 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
     fetchWellKnown: (hostname) =>
       fetchWellKnown(hostname, {
         dispatcher: guarded,
-        timeoutMs: totalTimeoutMs,
+        // Half the budget, so a hanging well-known still leaves time for the SRV/8448 fallback.
+        timeoutMs: Math.floor(totalTimeoutMs / 2),
         maxBodyBytes,
         port: options.ports?.wellKnown ?? 443,
         userAgent,

@@ -130,6 +130,74 @@ describe('server discovery', () => {
   });
 });
 
+describe('well-known fetch', () => {
+  async function redirecting(location: (hs: FakeHomeserver) => string) {
+    const tls = selfSignedCertificate(`${NAMES},IP:127.0.0.1`);
+    const hs = await homeserver((req, res) => {
+      if (req.url === '/.well-known/matrix/server') {
+        res.writeHead(302, { location: location(hs) }).end();
+      } else if (req.url === '/moved') {
+        res.writeHead(200).end(JSON.stringify({ 'm.server': `127.0.0.1:${hs.port}` }));
+      } else userinfoHandler('@alice:example.org')(req, res);
+    }, tls);
+    const dns = fixedDns({ 'example.org': ['127.0.0.1'], 'matrix.example.org': ['127.0.0.1'] });
+    const v = verifier({
+      allowPrivate: true,
+      dns,
+      ca: tls.cert,
+      ports: { wellKnown: hs.port, federation: hs.port },
+    });
+    return { hs, v };
+  }
+
+  it('should give up on a hanging well-known in time to fall back to the federation port', async () => {
+    const tls = selfSignedCertificate(NAMES);
+    const hs = await homeserver((req, res) => {
+      // The well-known request never gets an answer; userinfo does.
+      if (req.url !== '/.well-known/matrix/server') userinfoHandler('@alice:example.org')(req, res);
+    }, tls);
+    const dns = fixedDns({ 'example.org': ['127.0.0.1'] });
+    const v = verifier({
+      allowPrivate: true,
+      dns,
+      ca: tls.cert,
+      totalTimeoutMs: 1_000,
+      ports: { wellKnown: hs.port, federation: hs.port },
+    });
+    await expect(v.verify({ accessToken: 'good', serverName: 'example.org' })).resolves.toEqual({
+      sub: '@alice:example.org',
+    });
+    expect(hs.requests.map((r) => r.path)).toEqual([
+      '/.well-known/matrix/server',
+      '/_matrix/federation/v1/openid/userinfo',
+    ]);
+  });
+
+  it('should follow an https redirect', async () => {
+    const { hs, v } = await redirecting((h) => `https://matrix.example.org:${h.port}/moved`);
+    await expect(v.verify({ accessToken: 'good', serverName: 'example.org' })).resolves.toEqual({
+      sub: '@alice:example.org',
+    });
+    expect(hs.requests.map((r) => r.path)).toEqual([
+      '/.well-known/matrix/server',
+      '/moved',
+      '/_matrix/federation/v1/openid/userinfo',
+    ]);
+    expect(hs.requests.at(-1)?.host).toBe(`127.0.0.1:${hs.port}`);
+  });
+
+  it('should not follow a redirect to plain http, falling back to the federation port', async () => {
+    const { hs, v } = await redirecting((h) => `http://matrix.example.org:${h.port}/moved`);
+    await expect(v.verify({ accessToken: 'good', serverName: 'example.org' })).resolves.toEqual({
+      sub: '@alice:example.org',
+    });
+    expect(hs.requests.map((r) => [r.path, r.host])).toEqual([
+      ['/.well-known/matrix/server', `example.org:${hs.port}`],
+      ['/_matrix/federation/v1/openid/userinfo', 'example.org'],
+    ]);
+  });
+});
+
 describe('TLS verification', () => {
   async function selfSigned() {
     return homeserver((req, res) => {

@@ -157,6 +157,34 @@ describe('OpenIdVerifier.verify', () => {
   });
 });
 
+describe('OpenIdVerifier input checks', () => {
+  it.each([
+    ['empty', ''],
+    ['over 4096 characters', 'x'.repeat(4097)],
+    ['a lone surrogate', 'abc\ud800def'],
+  ])('should reject a token that is %s without any request', async (_label, accessToken) => {
+    const hs = await homeserver(userinfoHandler('@alice:example.org'));
+    const error = await failure(
+      overridden(hs.url).verify({ accessToken, serverName: SERVER }),
+      accessToken || 'good',
+    );
+    expect(error.kind).toBe('rejected');
+    expect(hs.connections).toBe(0);
+  });
+
+  it('should send a token with reserved characters URL-encoded', async () => {
+    const hs = await homeserver((req, res) => {
+      const token = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token');
+      res.writeHead(token === 'a&b=c d/é' ? 200 : 401).end('{"sub":"@alice:example.org"}');
+    });
+    await expect(
+      overridden(hs.url).verify({ accessToken: 'a&b=c d/é', serverName: SERVER }),
+    ).resolves.toEqual({
+      sub: '@alice:example.org',
+    });
+  });
+});
+
 describe('OpenIdVerifier connection reuse', () => {
   it('should reuse one HTTP connection across sequential verifications', async () => {
     const hs = await homeserver(userinfoHandler('@alice:example.org'));
