@@ -1,0 +1,82 @@
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import {
+  installMatrixErrorHandlers,
+  loggerOptions,
+  matrixFrameworkErrors,
+  metricsPlugin,
+} from '@rtc-sidecars/http-kit';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Counter, Registry } from 'prom-client';
+import type { WellKnownConfig } from './config.ts';
+import { buildDocuments } from './documents.ts';
+import { HealthSchema } from './schemas.ts';
+import { transportsRoutes } from './transports-routes.ts';
+import { wellKnownRoutes } from './well-known-routes.ts';
+import { WhoamiClient, type WhoamiResult } from './whoami-client.ts';
+
+/** Options for {@link buildApp}, mostly for tests. */
+export interface BuildAppOptions {
+  /** Fastify `logger` option; default pino JSON at the configured level, credentials redacted. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** CORS as browsers need it for discovery: any origin, read-only methods, cached preflight. */
+const CORS: FastifyCorsOptions = {
+  origin: '*',
+  methods: ['GET', 'HEAD', 'OPTIONS'],
+  allowedHeaders: ['X-Requested-With', 'Content-Type', 'Authorization', 'Accept', 'Origin'],
+  maxAge: 86_400,
+  // Answer every OPTIONS with 204, even without the Origin and Access-Control-Request-Method
+  // headers a strict preflight requires: nginx-based setups did, and probes expect it.
+  strictPreflight: false,
+};
+
+/**
+ * Builds the well-known service without listening: discovery documents, MSC4143 transports,
+ * `/healthz` and `/metrics`, with CORS on every answer (errors and 404s included) and Matrix
+ * errors throughout. Documents are built and serialised here, once.
+ */
+export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions({ level: config.logLevel, name: 'well-known' }),
+    // Routing failures (bad URL encoding) skip hooks, so CORS is added here by hand.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('access-control-allow-origin', '*');
+      matrixFrameworkErrors(error, request, reply);
+    },
+    // Nothing here takes a body; refuse big ones early.
+    bodyLimit: 1024,
+    routerOptions: { maxParamLength: 100 },
+    requestTimeout: 30_000,
+  });
+  void app.register(cors, CORS);
+  installMatrixErrorHandlers(app);
+  const registry = new Registry();
+  void app.register(metricsPlugin, { registry });
+
+  const checks = new Counter({
+    name: 'well_known_whoami_checks_total',
+    help: 'Access token checks for the transports endpoint, by outcome',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const whoami = new WhoamiClient({
+    homeserverUrl: config.homeserverInternalUrl,
+    timeoutMs: config.whoamiTimeoutMs,
+    cacheSeconds: config.whoamiCacheSeconds,
+    onResult: (result: WhoamiResult) => {
+      checks.inc({ result });
+    },
+  });
+  app.addHook('onClose', async () => whoami.close());
+
+  const documents = buildDocuments(config);
+  void app.register(wellKnownRoutes, { documents, cacheMaxAge: config.cacheMaxAge });
+  void app.register(transportsRoutes, { transports: documents.transports, whoami });
+  app.get(
+    '/healthz',
+    { logLevel: 'warn', schema: { response: { 200: HealthSchema } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  return app;
+}
