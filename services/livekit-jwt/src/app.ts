@@ -1,0 +1,140 @@
+import {
+  installMatrixErrorHandlers,
+  loggerOptions,
+  matrixFrameworkErrors,
+  metricsPlugin,
+} from '@rtc-sidecars/http-kit';
+import { OpenIdError } from '@rtc-sidecars/matrix-openid';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { ServiceConfig } from './config.ts';
+import { CORS_HEADERS } from './cors.ts';
+import { type RoomService, TwirpRoomService } from './room-service.ts';
+import { TokenMetrics } from './token-metrics.ts';
+import { TokenMinter } from './token-minter.ts';
+import { tokenRoutes } from './token-routes.ts';
+import { type OpenIdVerifier, TokenService } from './token-service.ts';
+
+/** Upstream caps request bodies at 1 MiB; larger ones get 413 `M_TOO_LARGE`. */
+export const BODY_LIMIT = 1024 * 1024;
+
+const TOKEN_PATHS = new Set(['/get_token', '/sfu/get']);
+
+/** What {@link buildApp} needs; the verifier and the room service are injectable for tests. */
+export interface AppDependencies {
+  readonly config: ServiceConfig;
+  /** OpenID verification (the real one from `@rtc-sidecars/matrix-openid`, or a fake). */
+  readonly verifier: OpenIdVerifier;
+  /** RoomService client; default Twirp protobuf against `config.apiUrl`. */
+  readonly rooms?: RoomService;
+  /** Log destination (tests capture it); default stdout. `false` disables logging. */
+  readonly logStream?: DestinationStream | false;
+}
+
+/**
+ * Builds the token service's Fastify app without listening: the token endpoints with upstream's
+ * CORS block on every answer, `/healthz`, `/metrics`, Matrix errors for everything else. Closing
+ * the app closes the verifier and the room service.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config } = deps;
+  const logger =
+    deps.logStream === false
+      ? false
+      : {
+          ...loggerOptions({ level: config.logLevel, name: 'livekit-jwt' }),
+          ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
+        };
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
+    // One line per token request (written by the route) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: matrixFrameworkErrors,
+  });
+  installMatrixErrorHandlers(app);
+  await app.register(metricsPlugin);
+  const metrics = new TokenMetrics(app.metrics);
+
+  const minter = new TokenMinter({ key: config.key, secret: config.secret });
+  const rooms = deps.rooms ?? new TwirpRoomService({ apiUrl: config.apiUrl, minter });
+  const service = new TokenService({
+    policy: config,
+    verifier: timedVerifier(deps.verifier, metrics),
+    minter,
+    rooms: timedRooms(rooms, metrics),
+  });
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([deps.verifier.close(), rooms.close()]);
+  });
+
+  // Upstream's CORS block goes on every answer of the token endpoints (405, 413 and 429
+  // included) and, as our design asks, on 404s, so a browser can always read the error.
+  const outcomes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const path = pathOf(request);
+    if (TOKEN_PATHS.has(path) || request.is404) reply.headers(CORS_HEADERS);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const path = pathOf(request);
+    if (!TOKEN_PATHS.has(path) || request.method === 'OPTIONS') return;
+    const outcome = outcomes.get(request) ?? outcomeOfStatus(reply.statusCode);
+    metrics.observe(path, outcome, reply.elapsedTime / 1000);
+  });
+
+  await app.register(tokenRoutes, {
+    service,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    outcomes,
+  });
+  // Liveness only: never touches the SFU or a homeserver. HEAD comes with GET.
+  app.get('/healthz', async (_request, reply) => reply.code(200).send());
+  return app;
+}
+
+function pathOf(request: FastifyRequest): string {
+  const q = request.url.indexOf('?');
+  return q === -1 ? request.url : request.url.slice(0, q);
+}
+
+function outcomeOfStatus(status: number): string {
+  if (status === 405) return 'method_not_allowed';
+  if (status === 413) return 'too_large';
+  if (status === 429) return 'rate_limited';
+  return `status_${status}`;
+}
+
+function timedVerifier(verifier: OpenIdVerifier, metrics: TokenMetrics): OpenIdVerifier {
+  return {
+    verify: async (request) => {
+      const end = metrics.openId.startTimer();
+      try {
+        const result = await verifier.verify(request);
+        end({ result: 'ok' });
+        return result;
+      } catch (err) {
+        end({ result: err instanceof OpenIdError ? err.kind : 'error' });
+        throw err;
+      }
+    },
+    close: () => verifier.close(),
+  };
+}
+
+function timedRooms(rooms: RoomService, metrics: TokenMetrics): RoomService {
+  return {
+    createRoom: async (name) => {
+      const end = metrics.createRoom.startTimer();
+      try {
+        await rooms.createRoom(name);
+        end({ result: 'ok' });
+      } catch (err) {
+        end({ result: 'error' });
+        throw err;
+      }
+    },
+    close: () => rooms.close(),
+  };
+}

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import {
+  type BindAddress,
+  boolean,
+  ConfigError,
+  type ConfigIssue,
+  type ConfigOf,
+  ConfigValueError,
+  type Env,
+  integer,
+  loadConfig,
+  parseBind,
+  parseUrl,
+  string,
+} from '@rtc-sidecars/config';
+import { parseOpenIdOverrides } from '@rtc-sidecars/matrix-openid';
+import { parseFullAccessList } from './full-access.ts';
+import { resolveCredentials } from './credentials.ts';
+
+/** The only value of `LIVEKIT_INSECURE_SKIP_VERIFY_TLS` that turns verification off. */
+export const SKIP_VERIFY_MAGIC = 'YES_I_KNOW_WHAT_I_AM_DOING';
+
+/** LiveKit recommends API secrets of at least this many characters. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Everything the service needs, validated once at start-up. */
+export interface ServiceConfig {
+  /** Returned to clients byte for byte. */
+  readonly livekitUrl: string;
+  /** Where the service itself calls the SFU's RoomService (HTTP(S), path prefix kept). */
+  readonly apiUrl: string;
+  readonly key: string;
+  readonly secret: string;
+  readonly fullAccessHomeservers: readonly string[];
+  /** `host` undefined means every interface (dual-stack where possible). */
+  readonly listen: { readonly host: string | undefined; readonly port: number };
+  readonly insecureSkipVerifyTls: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly allowPrivateHomeservers: boolean;
+  readonly openIdOverrides: ReadonlyMap<string, string>;
+  readonly allowRemotePublish: boolean;
+  readonly canUpdateOwnMetadata: boolean;
+  /** Token requests per minute per client IP; 0 disables the limit. */
+  readonly rateLimitPerMinute: number;
+  /** Fastify `trustProxy`: whose `X-Forwarded-For` to believe when finding the client IP. */
+  readonly trustProxy: boolean | readonly string[];
+}
+
+/** A loaded configuration plus warnings to log once the logger exists. */
+export interface LoadedConfig {
+  readonly config: ServiceConfig;
+  readonly warnings: readonly string[];
+}
+
+const schema = {
+  livekitUrl: string('LIVEKIT_URL'),
+  apiUrl: string('LIVEKIT_API_URL').optional(),
+  key: string('LIVEKIT_KEY').optional(),
+  secret: string('LIVEKIT_SECRET').optional(),
+  keyFromFile: string('LIVEKIT_KEY_FROM_FILE').optional(),
+  secretFromFile: string('LIVEKIT_SECRET_FROM_FILE').optional(),
+  keyFile: string('LIVEKIT_KEY_FILE').optional(),
+  fullAccess: string('LIVEKIT_FULL_ACCESS_HOMESERVERS'),
+  bind: string('LIVEKIT_JWT_BIND').optional(),
+  port: integer('LIVEKIT_JWT_PORT', { min: 0, max: 65535 }).optional(),
+  skipVerify: string('LIVEKIT_INSECURE_SKIP_VERIFY_TLS').optional(),
+  logLevel: string('LIVEKIT_LOG_LEVEL').optional(),
+  allowPrivate: boolean('LIVEKIT_ALLOW_PRIVATE_HOMESERVERS').default(false),
+  overrides: string('LIVEKIT_OPENID_OVERRIDES').refine(parseOverrides).optional(),
+  allowRemotePublish: boolean('LIVEKIT_ALLOW_REMOTE_PUBLISH').default(false),
+  canUpdateOwnMetadata: string('LIVEKIT_CAN_UPDATE_OWN_METADATA').optional(),
+  rateLimit: integer('LIVEKIT_JWT_RATE_LIMIT', { min: 0, max: 1_000_000 }).default(300),
+  trustProxy: string('LIVEKIT_JWT_TRUST_PROXY').optional(),
+};
+
+/** Reference variables that belong to delegated delayed leave, which a later release adds. */
+const NOT_YET_SUPPORTED = [
+  'LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS',
+  'LIVEKIT_CS_API_URL_OVERRIDES',
+  'LIVEKIT_REDIS_URL',
+];
+
+function parseOverrides(raw: string): ReadonlyMap<string, string> {
+  try {
+    return parseOpenIdOverrides(raw);
+  } catch (err) {
+    throw new ConfigValueError((err as Error).message);
+  }
+}
+
+/**
+ * `LIVEKIT_URL` with ws→http and wss→https, path prefix kept: where the SFU's HTTP API lives when
+ * `LIVEKIT_API_URL` does not say otherwise.
+ */
+export function apiUrlFromLiveKitUrl(livekitUrl: string): string {
+  const parsed = new URL(livekitUrl);
+  const scheme = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' }[
+    parsed.protocol
+  ];
+  if (scheme === undefined)
+    throw new ConfigValueError(`must be a ws:// or wss:// URL, got "${livekitUrl}"`);
+  return `${scheme}${livekitUrl.slice(parsed.protocol.length)}`.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the service configuration from `env` with the reference's variable names and start-up
+ * failures, plus ours. `readFile` reads the `*_FROM_FILE` and `LIVEKIT_KEY_FILE` files.
+ *
+ * @throws ConfigError naming every bad variable.
+ */
+export function loadServiceConfig(
+  env: Env,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): LoadedConfig {
+  const warnings: string[] = [];
+  const issues: ConfigIssue[] = [];
+  let raw: ConfigOf<typeof schema> | undefined;
+  try {
+    raw = loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    issues.push(...err.issues);
+  }
+  // The cross-variable rules read the environment directly, so one run reports every problem.
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const credentials = resolveCredentials(
+    {
+      key: text('LIVEKIT_KEY'),
+      secret: text('LIVEKIT_SECRET'),
+      keyFromFile: text('LIVEKIT_KEY_FROM_FILE'),
+      secretFromFile: text('LIVEKIT_SECRET_FROM_FILE'),
+      keyFile: text('LIVEKIT_KEY_FILE'),
+    },
+    readFile,
+    issues,
+  );
+  const livekitUrl = text('LIVEKIT_URL');
+  const apiUrl =
+    livekitUrl === undefined
+      ? undefined
+      : resolveApiUrl(livekitUrl, text('LIVEKIT_API_URL'), issues);
+  const listen = resolveListen(
+    text('LIVEKIT_JWT_BIND'),
+    raw?.port,
+    text('LIVEKIT_JWT_PORT'),
+    issues,
+    warnings,
+  );
+  const fullAccess = text('LIVEKIT_FULL_ACCESS_HOMESERVERS');
+  if (fullAccess !== undefined && parseFullAccessList(fullAccess).length === 0) {
+    issues.push({ variable: 'LIVEKIT_FULL_ACCESS_HOMESERVERS', message: 'lists no homeserver' });
+  }
+  if (issues.length > 0 || raw === undefined || !credentials || apiUrl === undefined || !listen) {
+    throw new ConfigError(issues);
+  }
+  const derived = { ...credentials, apiUrl, listen, trustProxy: resolveTrustProxy(raw.trustProxy) };
+
+  const insecureSkipVerifyTls = raw.skipVerify === SKIP_VERIFY_MAGIC;
+  if (insecureSkipVerifyTls) {
+    warnings.push(
+      'LIVEKIT_INSECURE_SKIP_VERIFY_TLS is set: homeserver TLS certificates are NOT verified',
+    );
+  } else if (raw.skipVerify !== undefined) {
+    warnings.push(
+      `LIVEKIT_INSECURE_SKIP_VERIFY_TLS is ignored: only ${SKIP_VERIFY_MAGIC} enables it`,
+    );
+  }
+  if (derived.secret.length < MIN_SECRET_LENGTH) {
+    warnings.push(
+      `the LiveKit API secret has ${derived.secret.length} characters; LiveKit recommends at least ${MIN_SECRET_LENGTH}. Generate a longer one.`,
+    );
+  }
+  for (const name of NOT_YET_SUPPORTED) {
+    if (env[name] !== undefined && env[name].trim() !== '') {
+      warnings.push(`${name} is set but delegated delayed leave is not supported yet; ignored`);
+    }
+  }
+
+  return {
+    config: Object.freeze({
+      livekitUrl: raw.livekitUrl,
+      ...derived,
+      fullAccessHomeservers: parseFullAccessList(raw.fullAccess),
+      insecureSkipVerifyTls,
+      logLevel: resolveLogLevel(raw.logLevel, warnings),
+      allowPrivateHomeservers: raw.allowPrivate,
+      openIdOverrides: raw.overrides ?? new Map<string, string>(),
+      allowRemotePublish: raw.allowRemotePublish,
+      canUpdateOwnMetadata: raw.canUpdateOwnMetadata?.toLowerCase() === 'true',
+      rateLimitPerMinute: raw.rateLimit,
+    }),
+    warnings,
+  };
+}
+
+function resolveApiUrl(
+  livekitUrl: string,
+  apiUrl: string | undefined,
+  issues: ConfigIssue[],
+): string | undefined {
+  try {
+    if (apiUrl !== undefined) return parseUrl(apiUrl, ['http:', 'https:']);
+  } catch (err) {
+    issues.push({ variable: 'LIVEKIT_API_URL', message: (err as Error).message });
+    return undefined;
+  }
+  try {
+    return apiUrlFromLiveKitUrl(livekitUrl);
+  } catch (err) {
+    const message = err instanceof ConfigValueError ? err.message : `is not a URL: "${livekitUrl}"`;
+    issues.push({ variable: 'LIVEKIT_URL', message: `${message} (or set LIVEKIT_API_URL)` });
+    return undefined;
+  }
+}
+
+function resolveListen(
+  bind: string | undefined,
+  port: number | undefined,
+  rawPort: string | undefined,
+  issues: ConfigIssue[],
+  warnings: string[],
+): ServiceConfig['listen'] | undefined {
+  if (bind !== undefined && rawPort !== undefined) {
+    issues.push({
+      variable: 'LIVEKIT_JWT_BIND',
+      message: 'LIVEKIT_JWT_BIND and LIVEKIT_JWT_PORT must not be set together',
+    });
+    return undefined;
+  }
+  if (rawPort !== undefined) {
+    if (port === undefined) return undefined; // already reported by the parser
+    warnings.push('LIVEKIT_JWT_PORT is deprecated; use LIVEKIT_JWT_BIND=:<port>');
+    return { host: undefined, port };
+  }
+  if (bind === undefined) return { host: undefined, port: 8080 };
+  let parsed: BindAddress;
+  try {
+    parsed = parseBind(bind);
+  } catch (err) {
+    issues.push({ variable: 'LIVEKIT_JWT_BIND', message: (err as Error).message });
+    return undefined;
+  }
+  // A bare ":port" means every interface, IPv6 included, as upstream.
+  return { host: bind.startsWith(':') ? undefined : parsed.host, port: parsed.port };
+}
+
+function resolveTrustProxy(raw: string | undefined): boolean | readonly string[] {
+  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  return Object.freeze(
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+}
+
+function resolveLogLevel(raw: string | undefined, warnings: string[]): ServiceConfig['logLevel'] {
+  if (raw === undefined) return 'info';
+  const level = raw.toLowerCase();
+  if (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') return level;
+  if (level === 'warning') return 'warn';
+  warnings.push(`LIVEKIT_LOG_LEVEL "${raw}" is not one of debug, info, warn, error; using info`);
+  return 'info';
+}

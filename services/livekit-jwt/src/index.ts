@@ -1,0 +1,23 @@
+// Public surface of the service package, for tests, benchmarks and end-to-end set-ups.
+export { BODY_LIMIT, buildApp, type AppDependencies } from './app.ts';
+export {
+  apiUrlFromLiveKitUrl,
+  type LoadedConfig,
+  loadServiceConfig,
+  MIN_SECRET_LENGTH,
+  type ServiceConfig,
+  SKIP_VERIFY_MAGIC,
+} from './config.ts';
+export { CORS_HEADERS } from './cors.ts';
+export {
+  hashParts,
+  LEGACY_SLOT_ID,
+  legacyIdentity,
+  legacyRoomAlias,
+  participantIdentity,
+  roomAlias,
+} from './room-identity.ts';
+export { encodeCreateRoomRequest, type RoomService, TwirpRoomService } from './room-service.ts';
+export { MESSAGES } from './token-error.ts';
+export { TokenMinter } from './token-minter.ts';
+export type { OpenIdVerifier } from './token-service.ts';

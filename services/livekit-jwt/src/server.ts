@@ -1,0 +1,48 @@
+// Entry point: reads the environment, listens, and shuts down gracefully on SIGTERM.
+import { ConfigError } from '@rtc-sidecars/config';
+import { serve } from '@rtc-sidecars/http-kit';
+import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
+import { buildApp } from './app.ts';
+import { loadServiceConfig } from './config.ts';
+
+let loaded;
+try {
+  loaded = loadServiceConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`livekit-jwt: ${err.message}\n`);
+  process.exit(1);
+}
+const { config, warnings } = loaded;
+
+const verifier = createOpenIdVerifier({
+  allowPrivate: config.allowPrivateHomeservers,
+  overrides: config.openIdOverrides,
+  insecureSkipVerifyTls: config.insecureSkipVerifyTls,
+});
+const app = await buildApp({ config, verifier });
+for (const warning of warnings) app.log.warn(warning);
+
+const { host, port } = config.listen;
+let address: string;
+if (host !== undefined) {
+  address = await serve(app, { host, port });
+} else {
+  // Every interface: dual-stack "::" where the kernel has IPv6, else IPv4 only (as upstream).
+  try {
+    address = await serve(app, { host: '::', port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw err;
+    address = await serve(app, { host: '0.0.0.0', port });
+  }
+}
+app.log.info(
+  {
+    address,
+    livekitUrl: config.livekitUrl,
+    apiUrl: config.apiUrl,
+    fullAccessHomeservers: config.fullAccessHomeservers,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  },
+  'livekit-jwt listening',
+);

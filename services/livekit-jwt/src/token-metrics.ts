@@ -1,0 +1,56 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Buckets in seconds: a restricted token is sub-millisecond locally; OpenID lookups can take seconds. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Token-endpoint metrics on the app's registry: answers and latency by endpoint and outcome
+ * (`ok_full`, `ok_restricted`, `not_json`, `bad_json`, `openid_<failure kind>`,
+ * `claimed_user_mismatch`, `room_creation_failed`, `too_large`, `rate_limited`, …), plus the
+ * latency of the two outbound calls.
+ */
+export class TokenMetrics {
+  private readonly requests: Counter<'endpoint' | 'outcome'>;
+  private readonly duration: Histogram<'endpoint' | 'outcome'>;
+  /** OpenID verification latency by result (`ok` or a failure kind). */
+  public readonly openId: Histogram<'result'>;
+  /** RoomService CreateRoom latency by result (`ok` or `error`). */
+  public readonly createRoom: Histogram<'result'>;
+
+  public constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'livekit_jwt_token_requests_total',
+      help: 'Token endpoint answers by endpoint and outcome',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'livekit_jwt_token_request_duration_seconds',
+      help: 'Token endpoint latency by endpoint and outcome',
+      labelNames: ['endpoint', 'outcome'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.openId = new Histogram({
+      name: 'livekit_jwt_openid_verify_duration_seconds',
+      help: 'Matrix OpenID userinfo verification latency by result',
+      labelNames: ['result'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.createRoom = new Histogram({
+      name: 'livekit_jwt_create_room_duration_seconds',
+      help: 'LiveKit RoomService CreateRoom latency by result',
+      labelNames: ['result'],
+      buckets: BUCKETS,
+      registers,
+    });
+  }
+
+  /** Records one answer of a token endpoint. */
+  public observe(endpoint: string, outcome: string, seconds: number): void {
+    this.requests.inc({ endpoint, outcome });
+    this.duration.observe({ endpoint, outcome }, seconds);
+  }
+}

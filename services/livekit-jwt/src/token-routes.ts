@@ -1,0 +1,105 @@
+import rateLimit from '@fastify/rate-limit';
+import { MatrixError } from '@rtc-sidecars/http-kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { parseStrictJson } from './strict-json.ts';
+import { notJson, TokenError } from './token-error.ts';
+import { parseSfuGetRequest, parseTokenRequest } from './token-request.ts';
+import type { TokenService } from './token-service.ts';
+import type { LegacyTokenRequest, TokenRequest } from './token-request.ts';
+import type { JsonValue } from './strict-json.ts';
+
+/** Options of {@link tokenRoutes}. */
+export interface TokenRoutesOptions {
+  readonly service: TokenService;
+  /** Requests per minute per client IP; 0 = no limit. */
+  readonly rateLimitPerMinute: number;
+  /** Where the route records the outcome label of each request, for metrics. */
+  readonly outcomes: WeakMap<FastifyRequest, string>;
+}
+
+/** Wire shape of a successful answer, key order `url`, `jwt` as upstream. */
+const TokenResponse = Type.Object({ url: Type.String(), jwt: Type.String() });
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * `POST /get_token`, `POST /sfu/get` and their `OPTIONS` preflights. The body arrives as raw
+ * bytes (every content type, as upstream does not check it) and is parsed strictly here, so
+ * malformed input is refused before any OpenID lookup.
+ */
+export async function tokenRoutes(
+  app: FastifyInstance,
+  options: TokenRoutesOptions,
+): Promise<void> {
+  const { service, outcomes } = options;
+
+  if (options.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      max: options.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.ip,
+      addHeadersOnExceeding: {
+        'x-ratelimit-limit': false,
+        'x-ratelimit-remaining': false,
+        'x-ratelimit-reset': false,
+      },
+      errorResponseBuilder: (_request, context) =>
+        new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many requests', {
+          extra: { retry_after_ms: context.ttl },
+        }),
+    });
+  }
+  // Read by @fastify/rate-limit only when it is registered (limit > 0).
+  const rateLimitConfig = { rateLimit: { max: options.rateLimitPerMinute } };
+
+  // Every content type is accepted as raw bytes; the strict parser decides what is JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  const handle = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    parse: (body: JsonValue) => TokenRequest | LegacyTokenRequest,
+  ): Promise<FastifyReply> => {
+    try {
+      let body: JsonValue;
+      try {
+        body = parseStrictJson((request.body as Uint8Array | undefined) ?? EMPTY);
+      } catch (err) {
+        throw notJson(err);
+      }
+      const issued = await service.issue(parse(body));
+      const outcome = issued.fullAccess ? 'ok_full' : 'ok_restricted';
+      outcomes.set(request, outcome);
+      request.log.info({ outcome, user: issued.userId, room: issued.room }, 'token issued');
+      return await reply.code(200).send({ url: issued.url, jwt: issued.jwt });
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      outcomes.set(request, err.outcome);
+      // The cause says why (an OpenIdError names the homeserver failure); it never holds a token.
+      if (err.statusCode >= 500) {
+        request.log.error({ outcome: err.outcome, err: err.cause }, 'token refused');
+      } else {
+        const reason = err.cause instanceof Error ? err.cause.message : undefined;
+        request.log.info({ outcome: err.outcome, reason }, 'token refused');
+      }
+      throw new MatrixError(err.statusCode, err.errcode, err.message);
+    }
+  };
+
+  const schema = { response: { 200: TokenResponse } };
+  app.post('/get_token', { schema, config: rateLimitConfig }, async (request, reply) =>
+    handle(request, reply, parseTokenRequest),
+  );
+  app.post('/sfu/get', { schema, config: rateLimitConfig }, async (request, reply) =>
+    handle(request, reply, parseSfuGetRequest),
+  );
+  // Preflight: 200, empty body, the CORS block (added by the app's onSend hook); no backend.
+  for (const url of ['/get_token', '/sfu/get']) {
+    app.options(url, async (_request, reply) => reply.code(200).send());
+  }
+}
