@@ -28,8 +28,12 @@ export interface LoggedIn {
  * bound to the resulting access token. The client is not synced: every call in the suite is a
  * plain request, which keeps the run quick and deterministic.
  */
-export async function loginWithPassword(baseUrl: string, user: RegisteredUser): Promise<LoggedIn> {
-  const anonymous = createClient({ baseUrl, logger: quietLogger });
+export async function loginWithPassword(
+  baseUrl: string,
+  user: RegisteredUser,
+  fetchFn: typeof fetch = fetch,
+): Promise<LoggedIn> {
+  const anonymous = createClient({ baseUrl, fetchFn, logger: quietLogger });
   const res = await anonymous.loginRequest({
     type: 'm.login.password',
     identifier: { type: 'm.id.user', user: user.localpart },
@@ -42,6 +46,7 @@ export async function loginWithPassword(baseUrl: string, user: RegisteredUser): 
     userId: res.user_id,
     deviceId: res.device_id,
     accessToken: res.access_token,
+    fetchFn,
     logger: quietLogger,
   });
   return {
@@ -52,7 +57,11 @@ export async function loginWithPassword(baseUrl: string, user: RegisteredUser): 
   };
 }
 
-/** A matrix-js-sdk client with no credentials, e.g. for a bad-token check. */
-export function clientWithToken(baseUrl: string, accessToken: string): MatrixClient {
-  return createClient({ baseUrl, accessToken, logger: quietLogger });
+/** A matrix-js-sdk client holding an arbitrary access token, e.g. for a bad-token check. */
+export function clientWithToken(
+  baseUrl: string,
+  accessToken: string,
+  fetchFn: typeof fetch = fetch,
+): MatrixClient {
+  return createClient({ baseUrl, accessToken, fetchFn, logger: quietLogger });
 }

@@ -1,3 +1,6 @@
+export { type Coturn, type CoturnLayout, startCoturn, stunAnswers } from './coturn.ts';
+export { type Livekit, livekitConfig, type LivekitOptions, startLivekit } from './livekit.ts';
+export { type NodeService, type NodeServiceOptions, startNodeService } from './node-service.ts';
 export { freeDualPort, freePort, freeUdpRange } from './ports.ts';
 export {
   httpReady,
@@ -12,6 +15,7 @@ export {
   startSynapse,
   type Synapse,
   type SynapseOptions,
+  type SynapsePorts,
   synapsePython,
   type SynapseTurnOptions,
 } from './synapse.ts';

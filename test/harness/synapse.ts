@@ -26,7 +26,15 @@ export interface SynapseOptions {
    * The server name. Defaults to `localhost:<federation port>`, which a Matrix server-name
    * resolver maps straight to the federation listener (explicit port, no SRV or well-known).
    */
-  readonly serverName?: (ports: { client: number; federation: number }) => string;
+  readonly serverName?: (ports: SynapsePorts) => string;
+  /** Ports to listen on, when the caller must know them before Synapse starts; free ones by default. */
+  readonly ports?: SynapsePorts;
+}
+
+/** Synapse's two loopback listeners. */
+export interface SynapsePorts {
+  readonly client: number;
+  readonly federation: number;
 }
 
 /** A user registered through the shared-secret admin API. */
@@ -82,7 +90,10 @@ function signingKey(): string {
 export async function startSynapse(options: SynapseOptions = {}): Promise<Synapse> {
   const python = requireSynapse();
   const dir = await mkdtemp(join(tmpdir(), 'e2e-synapse-'));
-  const [client, federation] = [await freePort(), await freePort()];
+  const { client, federation } = options.ports ?? {
+    client: await freePort(),
+    federation: await freePort(),
+  };
   const serverName = options.serverName?.({ client, federation }) ?? `localhost:${federation}`;
   const registrationSecret = randomBytes(24).toString('hex');
   await mkdir(join(dir, 'media'));

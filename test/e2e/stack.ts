@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Coturn,
+  freePort,
+  type Livekit,
+  type NodeService,
+  startCoturn,
+  startLivekit,
+  startNodeService,
+  startSynapse,
+  type Synapse,
+} from '@rtc-sidecars/test-harness';
+import { renderTurnserverConf } from '@rtc-sidecars/turn';
+import { domainFetch, type FrontDoor, JWT_PREFIX, startFrontDoor } from './front-door.ts';
+import type { Timings } from './timings.ts';
+
+/** The public domain the client is given, as a user types it into Element. */
+export const DOMAIN = 'call.e2e.test';
+
+/** Secrets shared by the components, generated once per run. */
+export interface StackSecrets {
+  readonly livekitKey: string;
+  readonly livekitSecret: string;
+  readonly turnSecret: string;
+}
+
+/** Every component of the call path, running on loopback. */
+export interface Stack {
+  readonly secrets: StackSecrets;
+  readonly synapse: Synapse;
+  readonly livekit: Livekit;
+  readonly coturn: Coturn;
+  readonly wellKnown: NodeService;
+  readonly livekitJwt: NodeService;
+  readonly frontDoor: FrontDoor;
+  /** The public client base URL (`https://<DOMAIN>`, reached through {@link Stack.fetch}). */
+  readonly publicBaseUrl: string;
+  /** The LiveKit focus URL clients find in discovery. */
+  readonly livekitServiceUrl: string;
+  /** `fetch` that resolves {@link DOMAIN} to the front door. */
+  readonly fetch: typeof fetch;
+  /** The coturn URI Synapse hands out. */
+  readonly turnUri: string;
+  stop(): Promise<void>;
+}
+
+/** Awaits every start; tracks each that succeeded (so it gets stopped), then throws the first failure. */
+async function allStarted<const T extends readonly Promise<{ stop(): Promise<unknown> }>[]>(
+  starts: T,
+  track: (c: { stop(): Promise<unknown> }) => unknown,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(starts);
+  for (const r of results) if (r.status === 'fulfilled') track(r.value);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
+
+function generateSecrets(): StackSecrets {
+  return {
+    livekitKey: `API${randomBytes(16).toString('hex')}`,
+    livekitSecret: randomBytes(48).toString('base64url'),
+    turnSecret: randomBytes(32).toString('hex'),
+  };
+}
+
+/**
+ * Starts the whole stack from one set of generated secrets: coturn (config rendered by
+ * packages/turn), Synapse (TURN secret shared with coturn), livekit-server, the well-known and
+ * livekit-jwt services as separate processes, and a front door routing one domain to them.
+ * Independent components start concurrently; whatever started is stopped if a later one fails.
+ */
+export async function startStack(timings: Timings): Promise<Stack> {
+  const secrets = generateSecrets();
+  const started: { stop(): Promise<unknown> }[] = [];
+  const track = <T extends { stop(): Promise<unknown> }>(component: T): T => {
+    started.push(component);
+    return component;
+  };
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled(started.reverse().map((c) => c.stop()));
+  };
+  try {
+    const coturn = track(
+      await timings.measure('start coturn', () =>
+        startCoturn((layout) =>
+          renderTurnserverConf({
+            realm: 'turn.e2e.test',
+            secrets: [secrets.turnSecret],
+            listeningPort: layout.port,
+            relayPorts: layout.relayPorts,
+            verbose: true,
+            testOnly: { workDir: layout.workDir, allowLoopbackPeers: true },
+          }),
+        ),
+      ),
+    );
+    const turnUri = `turn:127.0.0.1:${coturn.port}?transport=udp`;
+    const synapsePorts = { client: await freePort(), federation: await freePort() };
+    const serverName = `localhost:${synapsePorts.federation}`;
+    const [jwtPort, wellKnownPort] = [await freePort(), await freePort()];
+
+    const livekitP = timings.measure('start livekit-server', () =>
+      startLivekit({ apiKey: secrets.livekitKey, apiSecret: secrets.livekitSecret }),
+    );
+    const synapseP = timings.measure('start Synapse', () =>
+      startSynapse({
+        ports: synapsePorts,
+        turn: { uris: [turnUri], sharedSecret: secrets.turnSecret, userLifetime: '1h' },
+      }),
+    );
+    let livekit: Livekit;
+    try {
+      livekit = track(await livekitP);
+    } catch (err) {
+      await synapseP.then(track, () => undefined);
+      throw err;
+    }
+    const jwtP = timings.measure('start livekit-jwt', () =>
+      startNodeService({
+        name: 'livekit-jwt',
+        port: jwtPort,
+        env: (port) => ({
+          LIVEKIT_URL: livekit.wsUrl,
+          LIVEKIT_KEY: secrets.livekitKey,
+          LIVEKIT_SECRET: secrets.livekitSecret,
+          LIVEKIT_FULL_ACCESS_HOMESERVERS: serverName,
+          LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
+          // Synapse's federation listener is plain HTTP on loopback: say where userinfo lives.
+          LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
+          LIVEKIT_OPENID_OVERRIDES: `${serverName}=http://127.0.0.1:${synapsePorts.federation}`,
+          LIVEKIT_LOG_LEVEL: 'warn',
+        }),
+      }),
+    );
+    const publicBaseUrl = `https://${DOMAIN}`;
+    const livekitServiceUrl = `${publicBaseUrl}${JWT_PREFIX}`;
+    const wellKnownP = timings.measure('start well-known', () =>
+      startNodeService({
+        name: 'well-known',
+        port: wellKnownPort,
+        env: (port) => ({
+          WELL_KNOWN_BIND: `127.0.0.1:${port}`,
+          WELL_KNOWN_HOMESERVER_BASE_URL: publicBaseUrl,
+          WELL_KNOWN_HOMESERVER_INTERNAL_URL: `http://127.0.0.1:${synapsePorts.client}`,
+          WELL_KNOWN_SERVER: serverName,
+          WELL_KNOWN_LIVEKIT_SERVICE_URLS: livekitServiceUrl,
+          WELL_KNOWN_LOG_LEVEL: 'warn',
+        }),
+      }),
+    );
+    const [synapse, livekitJwt, wellKnown] = await allStarted(
+      [synapseP, jwtP, wellKnownP] as const,
+      track,
+    );
+    const frontDoor = await startFrontDoor({
+      wellKnown: wellKnown.url,
+      livekitJwt: livekitJwt.url,
+      homeserver: synapse.baseUrl,
+    });
+    started.push({ stop: () => frontDoor.close() });
+    return {
+      secrets,
+      synapse,
+      livekit,
+      coturn,
+      wellKnown,
+      livekitJwt,
+      frontDoor,
+      publicBaseUrl,
+      livekitServiceUrl,
+      fetch: domainFetch(DOMAIN, frontDoor.url),
+      turnUri,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

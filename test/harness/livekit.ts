@@ -1,0 +1,90 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeDualPort, freePort } from './ports.ts';
+import { httpReady, type RunningProcess, startProcess } from './process.ts';
+import { requireTool } from './tools.ts';
+
+/** Options for {@link startLivekit}. */
+export interface LivekitOptions {
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  /** LiveKit's `room.auto_create`; false (the production setting) unless a test needs it. */
+  readonly autoCreateRooms?: boolean;
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** A running livekit-server on loopback. */
+export interface Livekit {
+  /** Signalling URL clients connect to (`ws://127.0.0.1:<port>`). */
+  readonly wsUrl: string;
+  /** HTTP base of the same port (RoomService twirp API). */
+  readonly httpUrl: string;
+  /** The single UDP (and TCP) port media uses; ICE candidates are `127.0.0.1` on these. */
+  readonly udpPort: number;
+  readonly tcpPort: number;
+  readonly process: RunningProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * livekit.yaml for one test instance: everything on 127.0.0.1, one UDP port for all media
+ * (UDP mux) plus ICE-TCP, no STUN lookups (there is no internet) and loopback candidates on,
+ * so clients on the same machine reach it directly or through a TURN relay on loopback.
+ */
+export function livekitConfig(
+  options: LivekitOptions,
+  ports: { http: number; udp: number; tcp: number },
+): string {
+  return `${JSON.stringify(
+    {
+      port: ports.http,
+      bind_addresses: ['127.0.0.1'],
+      rtc: {
+        udp_port: ports.udp,
+        tcp_port: ports.tcp,
+        use_external_ip: false,
+        node_ip: '127.0.0.1',
+        enable_loopback_candidate: true,
+        stun_servers: [],
+      },
+      room: { auto_create: options.autoCreateRooms ?? false },
+      keys: { [options.apiKey]: options.apiSecret },
+      logging: { level: options.logLevel ?? 'warn', json: false },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Starts the real livekit-server (see `requireTool`) and waits until its HTTP port answers. */
+export async function startLivekit(options: LivekitOptions): Promise<Livekit> {
+  const binary = requireTool('livekit-server');
+  const dir = await mkdtemp(join(tmpdir(), 'e2e-livekit-'));
+  const ports = { http: await freePort(), udp: await freeDualPort(), tcp: await freePort() };
+  const configPath = join(dir, 'livekit.yaml');
+  await writeFile(configPath, livekitConfig(options, ports), { mode: 0o600 });
+  const httpUrl = `http://127.0.0.1:${ports.http}`;
+  let proc: RunningProcess;
+  try {
+    proc = await startProcess(binary, ['--config', configPath], {
+      cwd: dir,
+      ready: () => httpReady(httpUrl),
+      readyTimeoutMs: 20_000,
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    wsUrl: `ws://127.0.0.1:${ports.http}`,
+    httpUrl,
+    udpPort: ports.udp,
+    tcpPort: ports.tcp,
+    process: proc,
+    stop: async () => {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
