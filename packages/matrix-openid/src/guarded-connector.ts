@@ -74,7 +74,8 @@ async function pickAddress(hostname: string, options: GuardedConnectorOptions): 
   const allowed = candidates.find((address) => classifyAddress(address) === 'public');
   if (allowed !== undefined) return allowed;
   const first = candidates[0] as string;
+  const where = first === literal ? first : `${hostname} (${first})`;
   throw new AddressRefusedError(
-    `refused to connect to ${hostname} (${first}, ${classifyAddress(first)} address)`,
+    `refused to connect to ${where}, a ${classifyAddress(first)} address`,
   );
 }

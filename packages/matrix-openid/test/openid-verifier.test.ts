@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selfSignedCertificate, userinfoHandler } from './fake-homeserver.ts';
+import { verifyOpenIdToken } from '../src/index.ts';
 import { failure, homeserver, verifier } from './helpers.ts';
 
 const SERVER = 'example.org';
@@ -206,5 +207,17 @@ describe('OpenIdVerifier connection reuse', () => {
       await v.verify({ accessToken: 'good', serverName: `127.0.0.1:${hs.port}` });
     expect(hs.requests).toHaveLength(10);
     expect(hs.connections).toBe(1);
+  });
+});
+
+describe('verifyOpenIdToken', () => {
+  it('should use a default verifier with the guard on', async () => {
+    const hs = await homeserver(userinfoHandler('@alice:example.org'));
+    const error = await failure(
+      verifyOpenIdToken({ accessToken: 'good', serverName: `127.0.0.1:${hs.port}` }),
+    );
+    expect(error.kind).toBe('refused_by_policy');
+    expect(error.message).toMatch(/refused to connect to 127\.0\.0\.1, a loopback address/);
+    expect(hs.connections).toBe(0);
   });
 });
