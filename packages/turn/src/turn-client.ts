@@ -2,7 +2,6 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { StunAgent } from './stun-agent.ts';
 import {
-  decodeErrorCode,
   decodeXorAddress,
   encodeXorAddress,
   StunAttr,
@@ -10,9 +9,9 @@ import {
   type TransportAddress,
   uint32,
 } from './stun-attributes.ts';
+import { LongTermSession } from './long-term-session.ts';
 import {
   getAttribute,
-  longTermKey,
   newTransactionId,
   type StunAttribute,
   type StunMessage,
@@ -68,19 +67,13 @@ function peerOf(peer: PeerAddress): TransportAddress {
  */
 export class TurnClient {
   readonly #agent: StunAgent;
-  readonly #username: string | undefined;
-  readonly #password: string | undefined;
+  readonly #session: LongTermSession;
   readonly #listeners = new Set<TurnDataListener>();
-  #realm: string | undefined;
-  #nonce: string | undefined;
   #allocation: TurnAllocation | undefined;
-  /** The SOFTWARE attribute of the last response, when the server sends one. */
-  public software: string | undefined;
 
   private constructor(agent: StunAgent, options: TurnClientOptions) {
     this.#agent = agent;
-    this.#username = options.username;
-    this.#password = options.password;
+    this.#session = new LongTermSession(options.username, options.password);
     agent.onIndication = (m) => {
       this.#indication(m);
     };
@@ -125,12 +118,17 @@ export class TurnClient {
 
   /** The realm learnt from the server's challenge. */
   public get realm(): string | undefined {
-    return this.#realm;
+    return this.#session.realm;
   }
 
   /** The nonce in use (diagnostics: it changes after a 438 Stale Nonce). */
   public get nonce(): string | undefined {
-    return this.#nonce;
+    return this.#session.nonce;
+  }
+
+  /** The SOFTWARE attribute of the last response, when the server sends one. */
+  public get software(): string | undefined {
+    return this.#session.software;
   }
 
   /** The current allocation, if any. */
@@ -147,64 +145,13 @@ export class TurnClient {
     for (const listener of this.#listeners) listener(data, from);
   }
 
-  /**
-   * One request, answering the challenge when `auth`. `build` makes the attributes for a given
-   * transaction ID, because XOR-PEER-ADDRESS of an IPv6 peer is masked with it.
-   */
-  async #request(
+  #request(
     method: number,
     name: string,
     build: (transactionId: Buffer) => StunAttribute[],
     auth: boolean,
   ): Promise<StunMessage> {
-    let staleRetried = false;
-    for (;;) {
-      const transactionId = newTransactionId();
-      const attributes = build(transactionId);
-      const key =
-        auth && this.#realm !== undefined && this.#nonce !== undefined
-          ? longTermKey(this.#username ?? '', this.#realm, this.#password ?? '')
-          : undefined;
-      const attrs =
-        key === undefined
-          ? attributes
-          : [
-              ...attributes,
-              { type: StunAttr.Username, value: Buffer.from(this.#username ?? '') },
-              { type: StunAttr.Realm, value: Buffer.from(this.#realm ?? '') },
-              { type: StunAttr.Nonce, value: Buffer.from(this.#nonce ?? '') },
-            ];
-      const res = await this.#agent.request(method, name, transactionId, attrs, key);
-      const software = getAttribute(res, StunAttr.Software);
-      if (software !== undefined) this.software = software.toString('utf8');
-      if (res.cls === 'success') return res;
-      const raw = getAttribute(res, StunAttr.ErrorCode);
-      if (raw === undefined)
-        throw new TurnError(`${name}: error response without ERROR-CODE`, {
-          kind: 'protocol',
-          method: name,
-        });
-      const { code, reason } = decodeErrorCode(raw);
-      const nonce = getAttribute(res, StunAttr.Nonce)?.toString('utf8');
-      const realm = getAttribute(res, StunAttr.Realm)?.toString('utf8');
-      // The first 401 is the challenge (RFC 5389 §10.2.2); a 438 hands us a fresh nonce (§10.2.3).
-      const challenge = code === 401 && key === undefined && auth;
-      const stale: boolean = code === 438 && !staleRetried;
-      if ((challenge || stale) && nonce !== undefined) {
-        if (this.#username === undefined || this.#password === undefined) {
-          throw new TurnError(`${name}: the server wants credentials and none were given`, {
-            kind: 'usage',
-            method: name,
-            code,
-          });
-        }
-        this.#nonce = nonce;
-        if (realm !== undefined) this.#realm = realm;
-        staleRetried ||= stale;
-        continue;
-      }
-      throw TurnError.fromResponse(name, code, reason);
-    }
+    return this.#session.request(this.#agent, method, name, build, auth);
   }
 
   /** STUN Binding: our address as the server sees it. */
