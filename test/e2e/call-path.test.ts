@@ -1,6 +1,7 @@
 import { dispose, type Room } from '@livekit/rtc-node';
 import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { AutoDiscovery, AutoDiscoveryAction, type IOpenIDToken } from 'matrix-js-sdk';
+import { turnPassword } from '@rtc-sidecars/turn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CALL_SLOT,
@@ -23,7 +24,7 @@ import {
 import { clientWithToken, type LoggedIn, loginWithPassword } from './matrix-login.ts';
 import { DOMAIN, type Stack, startStack } from './stack.ts';
 import { Timings } from './timings.ts';
-import { allocateWith, relayRoundTrip } from './turn-checks.ts';
+import { allocateWith, mismatchedCredential, relayRoundTrip } from './turn-checks.ts';
 
 const WAIT_MS = 20_000;
 
@@ -119,6 +120,12 @@ describe('call path end to end (Synapse, livekit-server, coturn, well-known, liv
       const openid: IOpenIDToken = await hop(`getOpenIdToken (${user.userId})`, () =>
         user.client.getOpenIdToken(),
       );
+      const userinfo = await hop('GET openid/userinfo on Synapse', () =>
+        fetch(
+          `${stack.synapse.federationUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(openid.access_token)}`,
+        ).then((r) => r.json()),
+      );
+      expect(userinfo).toEqual({ sub: user.userId });
       const member = callMember(user.userId, user.deviceId);
       const res = await hop('POST /get_token (userinfo on Synapse)', () =>
         getToken(stack.fetch, stack.livekitServiceUrl, roomId, openid, member),
@@ -182,7 +189,14 @@ describe('call path end to end (Synapse, livekit-server, coturn, well-known, liv
     const [turnA, turnB] = await hop('GET /voip/turnServer ×2', () =>
       Promise.all([alice.client.turnServer(), bob.client.turnServer()]),
     );
-    expect(turnA.uris).toEqual([stack.turnUri]);
+    for (const [turn, user] of [
+      [turnA, alice],
+      [turnB, bob],
+    ] as const) {
+      expect(turn).toMatchObject({ uris: [stack.turnUri], ttl: 3600 });
+      expect(turn.username).toMatch(new RegExp(`^\\d+:${user.userId}$`));
+      expect(turn.password).toBe(turnPassword(stack.secrets.turnSecret, turn.username));
+    }
     const [a, b] = [sfu.get(alice.userId), sfu.get(bob.userId)];
     if (!a || !b) throw new Error('no LiveKit JWTs from the previous step');
     const roomA = await join('LiveKit connect relay-only (alice)', a, relayOnly(turnA));
@@ -211,6 +225,27 @@ describe('call path end to end (Synapse, livekit-server, coturn, well-known, liv
     }
     await Promise.all([roomA.disconnect(), roomB.disconnect()]);
   }, 60_000);
+
+  it('should not connect relay-only when coturn refuses the credential (TURN secret mismatch)', async () => {
+    const a = sfu.get(alice.userId);
+    if (!a) throw new Error('no LiveKit JWT from the previous step');
+    const turn = mismatchedCredential(stack, alice.userId);
+    // rtc-node gives up on its own once ICE cannot complete (about 30 s): no timer decides here.
+    const outcome = await hop('LiveKit connect relay-only, refused credential', () =>
+      joinCall(a.url, a.jwt, relayOnly(turn)).then(
+        (room) => {
+          rooms.push(room);
+          return 'connected';
+        },
+        (err: unknown) => String(err),
+      ),
+    );
+    expect(outcome).toMatch(/connection|timed out|failed/i);
+    const log = await stack.coturn.log();
+    expect(log).not.toContain(
+      `user <${turn.username}>: incoming packet ALLOCATE processed, success`,
+    );
+  }, 120_000);
 
   it('should have livekit-server reject a JWT signed with the wrong secret', async () => {
     const a = sfu.get(alice.userId);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   type Coturn,
   freePort,
@@ -11,18 +10,12 @@ import {
   type Synapse,
 } from '@rtc-sidecars/test-harness';
 import { renderTurnserverConf } from '@rtc-sidecars/turn';
+import { initSecrets, type StackSecrets } from './init-secrets.ts';
 import { domainFetch, type FrontDoor, JWT_PREFIX, startFrontDoor } from './front-door.ts';
 import type { Timings } from './timings.ts';
 
 /** The public domain the client is given, as a user types it into Element. */
 export const DOMAIN = 'call.e2e.test';
-
-/** Secrets shared by the components, generated once per run. */
-export interface StackSecrets {
-  readonly livekitKey: string;
-  readonly livekitSecret: string;
-  readonly turnSecret: string;
-}
 
 /** Every component of the call path, running on loopback. */
 export interface Stack {
@@ -58,22 +51,14 @@ async function allStarted<const T extends readonly Promise<{ stop(): Promise<unk
   };
 }
 
-function generateSecrets(): StackSecrets {
-  return {
-    livekitKey: `API${randomBytes(16).toString('hex')}`,
-    livekitSecret: randomBytes(48).toString('base64url'),
-    turnSecret: randomBytes(32).toString('hex'),
-  };
-}
-
 /**
- * Starts the whole stack from one set of generated secrets: coturn (config rendered by
+ * Starts the whole stack from the secrets `rtc-sidecars init` generates: coturn (config rendered by
  * packages/turn), Synapse (TURN secret shared with coturn), livekit-server, the well-known and
  * livekit-jwt services as separate processes, and a front door routing one domain to them.
  * Independent components start concurrently; whatever started is stopped if a later one fails.
  */
 export async function startStack(timings: Timings): Promise<Stack> {
-  const secrets = generateSecrets();
+  const secrets = await timings.measure('rtc-sidecars init (secrets)', () => initSecrets(DOMAIN));
   const started: { stop(): Promise<unknown> }[] = [];
   const track = <T extends { stop(): Promise<unknown> }>(component: T): T => {
     started.push(component);

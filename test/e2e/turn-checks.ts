@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createTurnCredentials, TurnClient, TurnError } from '@rtc-sidecars/turn';
@@ -34,6 +35,22 @@ export async function allocateWith(
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/**
+ * A `/voip/turnServer`-shaped credential for `user` on the stack's coturn, signed with a secret
+ * coturn does not have: what clients get when the homeserver's and coturn's secrets differ.
+ */
+export function mismatchedCredential(stack: Stack, user: string): ITurnServerResponse {
+  const credentials = createTurnCredentials({
+    secret: randomBytes(32).toString('hex'),
+    user,
+    // Not Synapse's 3600 s, so the username never equals one Synapse issued in the same second.
+    ttlSeconds: 1800,
+    now: Date.now(),
+    uris: [stack.turnUri],
+  });
+  return { ...credentials, uris: [...credentials.uris] };
 }
 
 /**
