@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   freeDualPort,
   freeUdpRange,
@@ -18,9 +20,34 @@ export interface CoturnInstance {
   readonly relayPorts: { readonly min: number; readonly max: number };
   readonly realm: string;
   readonly process: RunningProcess;
+  /** With `tls: true`: the TLS port and the self-signed certificate (PEM) to trust. */
+  readonly tls?: { readonly port: number; readonly cert: string };
   /** `turn:127.0.0.1:<port>?transport=…` */
   uri(transport: 'udp' | 'tcp'): string;
   stop(): Promise<void>;
+}
+
+/** Writes cert.pem and key.pem (P-256, one day, SAN IP:127.0.0.1) into `dir` with the openssl CLI. */
+async function selfSignedCertificate(dir: string): Promise<void> {
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=turn.test',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
 }
 
 /** True when a STUN Binding through our own client gets an XOR-MAPPED-ADDRESS back. */
@@ -43,8 +70,13 @@ async function answersBinding(port: number): Promise<boolean> {
  * it answers a Binding, and returns a handle that stops it by PID and removes the directory.
  */
 export async function startCoturnInstance(
-  settings: Omit<TurnserverSettings, 'realm' | 'testOnly' | 'listeningPort' | 'relayPorts'> & {
+  settings: Omit<
+    TurnserverSettings,
+    'realm' | 'testOnly' | 'listeningPort' | 'relayPorts' | 'tls' | 'tlsListeningPort'
+  > & {
     readonly allowLoopbackPeers: boolean;
+    /** Also listen for TURN over TLS, with a fresh self-signed certificate for 127.0.0.1. */
+    readonly tls?: boolean;
   },
 ): Promise<CoturnInstance> {
   const binary = requireTool('turnserver');
@@ -52,9 +84,17 @@ export async function startCoturnInstance(
   const port = await freeDualPort();
   const relayPorts = await freeUdpRange(20);
   const realm = 'turn.test';
-  const { allowLoopbackPeers, ...rest } = settings;
+  const { allowLoopbackPeers, tls, ...rest } = settings;
+  const tlsPort = tls === true ? await freeDualPort() : undefined;
+  if (tls === true) await selfSignedCertificate(workDir);
   const conf = renderTurnserverConf({
     ...rest,
+    ...(tlsPort === undefined
+      ? {}
+      : {
+          tlsListeningPort: tlsPort,
+          tls: { certFile: join(workDir, 'cert.pem'), keyFile: join(workDir, 'key.pem') },
+        }),
     realm,
     listeningPort: port,
     relayPorts,
@@ -79,6 +119,9 @@ export async function startCoturnInstance(
     relayPorts,
     realm,
     process: proc,
+    ...(tlsPort === undefined
+      ? {}
+      : { tls: { port: tlsPort, cert: await readFile(join(workDir, 'cert.pem'), 'utf8') } }),
     uri: (transport) => `turn:127.0.0.1:${port}?transport=${transport}`,
     stop: async () => {
       await proc.stop();
