@@ -1,5 +1,6 @@
 import { type Dispatcher } from 'undici';
 import { wellKnownCacheLifetimeMs } from './cache-lifetime.ts';
+import { startDeadline } from './deadline.ts';
 import { discardBody, readCappedBody } from './read-capped-body.ts';
 import { type WellKnownResult } from './server-resolver.ts';
 import { toOpenIdError } from './to-openid-error.ts';
@@ -26,7 +27,8 @@ export async function fetchWellKnown(
   hostname: string,
   options: FetchWellKnownOptions,
 ): Promise<WellKnownResult> {
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const deadline = startDeadline(options.timeoutMs);
+  const { signal } = deadline;
   let url = new URL(`https://${hostname}:${options.port}/.well-known/matrix/server`);
   try {
     for (let hop = 0; ; hop++) {
@@ -64,6 +66,8 @@ export async function fetchWellKnown(
   } catch (error) {
     const failure = toOpenIdError(error, 'well-known', { timedOut: signal.aborted, secret: '' });
     return { failure: `${failure.kind}: ${failure.message}` };
+  } finally {
+    deadline.release();
   }
 }
 

@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import { type DnsResolver, systemDnsResolver } from './dns-resolver.ts';
 import { fetchWellKnown } from './fetch-well-known.ts';
+import { startDeadline } from './deadline.ts';
 import { createGuardedConnector } from './guarded-connector.ts';
 import { OpenIdError } from './openid-error.ts';
 import { requestUserinfo } from './request-userinfo.ts';
@@ -104,7 +105,7 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
     defaultPort: options.ports?.federation,
   });
 
-  async function verifyOnce(input: OpenIdTokenInput): Promise<OpenIdIdentity> {
+  async function verifyOnce(input: OpenIdTokenInput, signal: AbortSignal): Promise<OpenIdIdentity> {
     const { accessToken, serverName } = input;
     const name = typeof serverName === 'string' ? parseServerName(serverName) : undefined;
     if (name === undefined) throw new OpenIdError('refused_by_policy', 'invalid server name');
@@ -117,7 +118,6 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
       // No homeserver issues such a token; asking one would only put garbage in a URL.
       throw new OpenIdError('rejected', `unusable access token for ${serverName}`);
     }
-    const signal = AbortSignal.timeout(totalTimeoutMs);
     const common = { accessToken, serverName, signal, maxBodyBytes, userAgent };
     const override = overrides.get(serverName);
     if (override !== undefined) {
@@ -162,9 +162,11 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
 
   return {
     async verify(input) {
+      const deadline = startDeadline(totalTimeoutMs);
       try {
-        return await verifyOnce(input);
+        return await verifyOnce(input, deadline.signal);
       } finally {
+        deadline.release();
         // undici hands a keep-alive socket back to its pool one event-loop turn after the
         // response ends (client-h1 `setImmediate(kResume)`). Yielding that turn before answering
         // lets a caller's next verification reuse the socket instead of opening a second one.
