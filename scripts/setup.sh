@@ -94,6 +94,14 @@ installed_synapse() {
 }
 if [ "$(installed_synapse)" != "$SYNAPSE_VERSION" ]; then
   PYTHON="${PYTHON:-python3}"
+  # Debian ships venv/ensurepip separately from python3; install them only when they are missing.
+  if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null && [ "${SETUP_SKIP_APT:-0}" != 1 ] \
+    && command -v apt-get >/dev/null; then
+    log "installing Debian packages: python3 python3-venv"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+  fi
   command -v "$PYTHON" >/dev/null || { log "python3 is required to install Synapse"; exit 1; }
   "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
     || { log "Synapse $SYNAPSE_VERSION needs Python >= 3.10, found $("$PYTHON" --version 2>&1)"; exit 1; }
