@@ -123,14 +123,19 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     gid: process.getgid?.() ?? 1000,
     secrets: secrets.values,
   };
+  const envText = renderEnvFile(settings);
   const files: DeploymentFile[] = [
-    { name: '.env', content: renderEnvFile(settings), mode: 0o600 },
+    { name: '.env', content: envText, mode: 0o600 },
     {
       name: 'compose.yaml',
       content: readFileSync(join(source, 'docker/compose.yaml'), 'utf8'),
       mode: 0o644,
     },
-    { name: 'livekit.yaml', content: renderLivekitYaml(settings), mode: 0o600 },
+    {
+      name: 'livekit.yaml',
+      content: renderLivekitYaml(source, parseEnvFile(envText)),
+      mode: 0o600,
+    },
     { name: 'turnserver.conf', content: renderCoturnConf(settings), mode: 0o600 },
     { name: 'continuwuity.toml', content: renderContinuwuityToml(settings), mode: 0o600 },
   ];

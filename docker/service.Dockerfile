@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# One image per rtc-sidecars service, built from the repository root:
+#   docker build -f docker/service.Dockerfile --build-arg SERVICE=well-known  -t rtc-sidecars/well-known .
+#   docker build -f docker/service.Dockerfile --build-arg SERVICE=livekit-jwt -t rtc-sidecars/livekit-jwt .
+# compose.yaml does this for both. packages/cli/test/service-image.test.ts runs the build-stage
+# steps marked "step:" natively and starts the result, since CI has no Docker engine.
+
+ARG NODE_IMAGE=node:24.21.0-alpine
+
+FROM ${NODE_IMAGE} AS build
+ARG SERVICE
+ARG PNPM_VERSION=12.4.2
+RUN test -n "$SERVICE" || (echo "--build-arg SERVICE=well-known|livekit-jwt is required" >&2; exit 1)
+RUN npm install -g --no-fund --no-audit "pnpm@${PNPM_VERSION}"
+WORKDIR /src
+COPY . .
+# Only the service and the workspace packages it needs, with their dev tools (tsc).
+RUN pnpm install --frozen-lockfile --filter "@rtc-sidecars/${SERVICE}..."
+# step: build the service and the workspace packages it runs with (tsc to dist/)
+RUN pnpm --filter-prod "@rtc-sidecars/${SERVICE}..." run build
+# step: deploy the service with production dependencies only
+RUN pnpm --filter "@rtc-sidecars/${SERVICE}" deploy --prod /out
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+# Files stay owned by root and read-only to the service user; compose also mounts / read-only.
+COPY --from=build /out/package.json ./package.json
+COPY --from=build /out/node_modules ./node_modules
+COPY --from=build /out/dist ./dist
+COPY docker/healthcheck.mjs ./healthcheck.mjs
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
+CMD ["node", "dist/server.js"]

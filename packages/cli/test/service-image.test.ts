@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { freePort, httpReady, repoRoot, startProcess } from '@rtc-sidecars/test-harness';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+
+import { interpolateDeep } from '../src/check/interpolate.ts';
+import { type Parsed, removeDir, tempDir } from './cli-harness.ts';
+
+// There is no Docker engine in CI, so this test runs the build stage of docker/service.Dockerfile
+// natively: the RUN lines marked "# step:" (build, then `pnpm deploy --prod`), then the runtime
+// stage's COPYs (package.json, node_modules, dist and the healthcheck script only), and starts
+// the result with the environment compose.yaml gives the container.
+
+const ROOT = repoRoot;
+const dockerfile = readFileSync(join(ROOT, 'docker/service.Dockerfile'), 'utf8');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir);
+});
+
+/** The build-stage commands marked `# step:`, for one service, writing to `out`. */
+function buildSteps(service: string, out: string): string[] {
+  const lines = dockerfile.split('\n');
+  const steps: string[] = [];
+  lines.forEach((line, i) => {
+    const next = lines[i + 1];
+    if (line.startsWith('# step:') && next?.startsWith('RUN ')) {
+      steps.push(
+        next
+          .slice(4)
+          .replaceAll('${SERVICE}', service)
+          .replace(/ \/out$/, ` ${out}`),
+      );
+    }
+  });
+  return steps;
+}
+
+/** The container environment compose.yaml gives `service`, with a test .env. */
+function composeEnvironment(service: string): Record<string, string> {
+  const env = {
+    SERVER_NAME: 'hi.example.org',
+    LIVEKIT_KEY: 'APItestkey0123456789abcdef012345',
+    LIVEKIT_SECRET: 'test-secret-0123456789-0123456789-0123456789',
+  };
+  const compose = interpolateDeep(
+    YAML.parse(readFileSync(join(ROOT, 'docker/compose.yaml'), 'utf8'), { merge: true }),
+    env,
+  ) as Parsed;
+  return compose.services[service].environment as Record<string, string>;
+}
+
+function run(command: string): void {
+  const result = spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`"${command}" exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+function healthcheck(app: string, env: Record<string, string>): number | null {
+  return spawnSync(process.execPath, [join(app, 'healthcheck.mjs')], {
+    env: { ...env, PATH: process.env.PATH },
+  }).status;
+}
+
+describe.each([
+  ['well-known', 'WELL_KNOWN_BIND'],
+  ['livekit-jwt', 'LIVEKIT_JWT_BIND'],
+])('service image %s', (service, bindVariable) => {
+  it(
+    'should build, deploy production dependencies only, start and pass its healthcheck',
+    { timeout: 240_000 },
+    async () => {
+      const work = tempDir('rtc-image-');
+      dirs.push(work);
+      const out = join(work, 'out');
+      const steps = buildSteps(service, out);
+      expect(steps).toEqual([
+        `pnpm --filter-prod "@rtc-sidecars/${service}..." run build`,
+        `pnpm --filter "@rtc-sidecars/${service}" deploy --prod ${out}`,
+      ]);
+      for (const step of steps) run(step);
+
+      // Runtime stage: only these four paths reach the image.
+      const app = join(work, 'app');
+      mkdirSync(app);
+      for (const entry of ['package.json', 'node_modules', 'dist']) {
+        cpSync(join(out, entry), join(app, entry), { recursive: true, verbatimSymlinks: true });
+      }
+      cpSync(join(ROOT, 'docker/healthcheck.mjs'), join(app, 'healthcheck.mjs'));
+      const store = readdirSync(join(app, 'node_modules/.pnpm'));
+      expect(store.some((p) => p.startsWith('typescript@'))).toBe(false);
+      expect(store.some((p) => p.startsWith('vitest@'))).toBe(false);
+      expect(existsSync(join(app, 'dist/server.js'))).toBe(true);
+
+      const port = await freePort();
+      const env = {
+        ...composeEnvironment(service),
+        [bindVariable]: `127.0.0.1:${port}`,
+        NODE_ENV: 'production',
+      };
+      const proc = await startProcess(process.execPath, [join(app, 'dist/server.js')], {
+        cwd: app,
+        env,
+        ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
+        readyTimeoutMs: 15_000,
+      });
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        expect(res.status).toBe(200);
+        expect(healthcheck(app, env)).toBe(0);
+      } finally {
+        await proc.stop();
+      }
+      expect(healthcheck(app, env)).toBe(1);
+    },
+  );
+});
