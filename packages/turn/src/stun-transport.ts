@@ -75,12 +75,14 @@ async function openUdp(
   socket.on('message', (msg) => {
     options.onFrame(msg);
   });
-  // ICMP port unreachable surfaces as ECONNREFUSED on a connected socket: report, keep waiting
-  // would only run into the timeout.
-  socket.on('error', (err) => {
-    options.onClose(
-      new TurnError(`UDP socket error: ${err.message}`, { kind: 'network', cause: err }),
-    );
+  // ICMP port unreachable surfaces as ECONNREFUSED on a connected socket: report it now rather
+  // than let the request run into its timeout.
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    const message =
+      err.code === 'ECONNREFUSED'
+        ? `nothing listens on ${server.address}:${server.port}/udp (ECONNREFUSED)`
+        : `UDP socket error: ${err.message}`;
+    options.onClose(new TurnError(message, { kind: 'network', cause: err }));
   });
   const local = socket.address();
   let closed = false;

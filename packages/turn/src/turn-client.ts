@@ -141,7 +141,12 @@ export class TurnClient {
     const peer = getAttribute(message, StunAttr.XorPeerAddress);
     const data = getAttribute(message, StunAttr.Data);
     if (peer === undefined || data === undefined) return;
-    const from = decodeXorAddress(peer, message.transactionId);
+    let from: TransportAddress;
+    try {
+      from = decodeXorAddress(peer, message.transactionId);
+    } catch {
+      return; // a malformed indication from the network must not crash the process
+    }
     for (const listener of this.#listeners) listener(data, from);
   }
 

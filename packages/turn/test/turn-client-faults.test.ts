@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { freePort } from '@rtc-sidecars/test-harness';
+import { freeDualPort, freePort } from '@rtc-sidecars/test-harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   encodeErrorCode,
@@ -20,7 +20,7 @@ import { TurnError } from '../src/turn-error.ts';
 
 // Faults a real coturn cannot be made to show on demand: lost datagrams, silence, forged
 // responses. The fake speaks just enough STUN through this package's own codec.
-type Handler = (request: StunMessage, count: number) => Buffer | undefined;
+type Handler = (request: StunMessage, count: number) => Buffer | Buffer[] | undefined;
 
 const sockets: Socket[] = [];
 afterEach(async () => {
@@ -44,8 +44,10 @@ async function fakeServer(handler: Handler): Promise<{ port: number; received: S
   socket.on('message', (msg: Buffer, from: RemoteInfo) => {
     const request = decodeStunMessage(msg);
     received.push(request);
-    const answer = handler(request, received.length);
-    if (answer !== undefined) socket.send(answer, from.port, from.address);
+    const answer = handler(request, received.length) ?? [];
+    for (const datagram of Array.isArray(answer) ? answer : [answer]) {
+      socket.send(datagram, from.port, from.address);
+    }
   });
   return { port: socket.address().port, received };
 }
@@ -155,6 +157,32 @@ describe('TurnClient over UDP with a lossy or lying server', () => {
     await client.close();
   });
 
+  it('should deliver Data indications and ignore malformed ones', async () => {
+    const peer = { family: 'IPv4', address: '192.0.2.5', port: 4000 } as const;
+    const indication = (peerValue: Buffer, tid: Buffer): Buffer =>
+      encodeStunMessage({
+        method: StunMethod.Data,
+        cls: 'indication',
+        transactionId: tid,
+        attributes: [
+          { type: StunAttr.XorPeerAddress, value: peerValue },
+          { type: StunAttr.Data, value: Buffer.from('pong') },
+        ],
+      });
+    const tid = Buffer.alloc(12, 9);
+    const server = await fakeServer((req) => [
+      indication(Buffer.from([0, 1, 0]), tid), // truncated XOR-PEER-ADDRESS
+      indication(encodeXorAddress(peer, tid), tid),
+      bindingSuccess(req),
+    ]);
+    const client = await TurnClient.connect({ uri: `stun:127.0.0.1:${server.port}` });
+    const got: { data: string; from: unknown }[] = [];
+    client.onData((data, from) => got.push({ data: data.toString(), from }));
+    await client.binding();
+    expect(got).toEqual([{ data: 'pong', from: peer }]);
+    await client.close();
+  });
+
   it('should say so when the server wants credentials and none were given', async () => {
     const server = await fakeServer(challenge);
     const client = await TurnClient.connect({ uri: `turn:127.0.0.1:${server.port}` });
@@ -164,6 +192,16 @@ describe('TurnClient over UDP with a lossy or lying server', () => {
 });
 
 describe('TurnClient connection and usage errors', () => {
+  it('should report a UDP port with nothing behind it as a network error', async () => {
+    // Linux never rate-limits ICMP port-unreachable on loopback, so the refusal always arrives.
+    const port = await freeDualPort();
+    const client = await TurnClient.connect({ uri: `turn:127.0.0.1:${port}`, timeoutMs: 3000 });
+    const err = await client.binding().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'network' });
+    expect((err as Error).message).toBe(`nothing listens on 127.0.0.1:${port}/udp (ECONNREFUSED)`);
+    await client.close();
+  });
+
   it('should report a refused TCP connection as a network error', async () => {
     const port = await freePort();
     await expect(
