@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  createTestCertificates,
   type Coturn,
   freePort,
   type Livekit,
@@ -32,6 +36,8 @@ export interface Stack {
   readonly livekitServiceUrl: string;
   /** `fetch` that resolves {@link DOMAIN} to the front door. */
   readonly fetch: typeof fetch;
+  /** PEM of the CA that signed Synapse's federation certificate. */
+  readonly federationCa: string;
   /** The coturn URI Synapse hands out. */
   readonly turnUri: string;
   stop(): Promise<void>;
@@ -83,6 +89,14 @@ export async function startStack(timings: Timings): Promise<Stack> {
       ),
     );
     const turnUri = `turn:127.0.0.1:${coturn.port}?transport=udp`;
+    // Synapse's federation listener gets a certificate from a throw-away CA that only
+    // livekit-jwt trusts, so OpenID verification runs the real path: server-name resolution,
+    // then verified TLS to the federation port.
+    const certDir = await mkdtemp(join(tmpdir(), 'e2e-ca-'));
+    started.push({ stop: () => rm(certDir, { recursive: true, force: true }) });
+    const certificates = await timings.measure('issue test certificates', () =>
+      createTestCertificates(certDir, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }),
+    );
     const synapsePorts = { client: await freePort(), federation: await freePort() };
     const serverName = `localhost:${synapsePorts.federation}`;
     const [jwtPort, wellKnownPort] = [await freePort(), await freePort()];
@@ -93,6 +107,7 @@ export async function startStack(timings: Timings): Promise<Stack> {
     const synapseP = timings.measure('start Synapse', () =>
       startSynapse({
         ports: synapsePorts,
+        federationTls: { certPath: certificates.certPath, keyPath: certificates.keyPath },
         turn: { uris: [turnUri], sharedSecret: secrets.turnSecret, userLifetime: '1h' },
       }),
     );
@@ -113,9 +128,9 @@ export async function startStack(timings: Timings): Promise<Stack> {
           LIVEKIT_SECRET: secrets.livekitSecret,
           LIVEKIT_FULL_ACCESS_HOMESERVERS: serverName,
           LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
-          // Synapse's federation listener is plain HTTP on loopback: say where userinfo lives.
+          // The homeserver lives on loopback, which the SSRF guard refuses unless told.
           LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
-          LIVEKIT_OPENID_OVERRIDES: `${serverName}=http://127.0.0.1:${synapsePorts.federation}`,
+          NODE_EXTRA_CA_CERTS: certificates.caPath,
           LIVEKIT_LOG_LEVEL: 'warn',
         }),
       }),
@@ -158,6 +173,7 @@ export async function startStack(timings: Timings): Promise<Stack> {
       livekitServiceUrl,
       fetch: domainFetch(DOMAIN, frontDoor.url),
       turnUri,
+      federationCa: certificates.caPem,
       stop: stopAll,
     };
   } catch (err) {

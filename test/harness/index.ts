@@ -19,4 +19,5 @@ export {
   synapsePython,
   type SynapseTurnOptions,
 } from './synapse.ts';
+export { createTestCertificates, type TestCertificates } from './test-ca.ts';
 export { repoRoot, requireTool } from './tools.ts';

@@ -10,6 +10,7 @@ export interface SynapseConfigInput {
   readonly federation: number;
   readonly registrationSecret: string;
   readonly turn?: SynapseTurnOptions | undefined;
+  readonly federationTls?: { readonly certPath: string; readonly keyPath: string } | undefined;
 }
 
 /** Rate limits high enough that a test never waits on them. */
@@ -21,11 +22,11 @@ const unlimited = { per_second: 10_000, burst_count: 10_000 };
  * `/_matrix/federation/v1/openid/userinfo` to a LiveKit token service.
  */
 export function synapseConfig(input: SynapseConfigInput): string {
-  const listener = (port: number, names: string[]) => ({
+  const listener = (port: number, names: string[], tls = false) => ({
     port,
     bind_addresses: ['127.0.0.1'],
     type: 'http',
-    tls: false,
+    tls,
     x_forwarded: false,
     resources: [{ names, compress: false }],
   });
@@ -35,7 +36,7 @@ export function synapseConfig(input: SynapseConfigInput): string {
     report_stats: false,
     listeners: [
       listener(input.client, ['client']),
-      listener(input.federation, ['federation', 'openid']),
+      listener(input.federation, ['federation', 'openid'], input.federationTls !== undefined),
     ],
     database: { name: 'sqlite3', args: { database: join(input.dir, 'homeserver.db') } },
     log_config: join(input.dir, 'log.yaml'),
@@ -57,6 +58,10 @@ export function synapseConfig(input: SynapseConfigInput): string {
     rc_invites: { per_room: unlimited, per_user: unlimited, per_issuer: unlimited },
     rc_admin_redaction: unlimited,
   };
+  if (input.federationTls) {
+    config.tls_certificate_path = input.federationTls.certPath;
+    config.tls_private_key_path = input.federationTls.keyPath;
+  }
   if (input.turn) {
     config.turn_uris = input.turn.uris;
     config.turn_shared_secret = input.turn.sharedSecret;

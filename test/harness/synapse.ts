@@ -27,6 +27,11 @@ export interface SynapseOptions {
    * resolver maps straight to the federation listener (explicit port, no SRV or well-known).
    */
   readonly serverName?: (ports: SynapsePorts) => string;
+  /**
+   * Serve the federation listener (and so OpenID userinfo) over TLS with this certificate, as a
+   * real homeserver does on 8448; plain HTTP otherwise.
+   */
+  readonly federationTls?: { readonly certPath: string; readonly keyPath: string };
   /** Ports to listen on, when the caller must know them before Synapse starts; free ones by default. */
   readonly ports?: SynapsePorts;
 }
@@ -51,7 +56,10 @@ export interface Synapse {
   readonly serverName: string;
   /** Client-server API base URL (`http://127.0.0.1:<port>`). */
   readonly baseUrl: string;
-  /** Federation + OpenID listener base URL (serves `/_matrix/federation/v1/openid/userinfo`). */
+  /**
+   * Federation + OpenID listener base URL (serves `/_matrix/federation/v1/openid/userinfo`):
+   * `https://localhost:<port>` with {@link SynapseOptions.federationTls}, else plain HTTP.
+   */
   readonly federationUrl: string;
   readonly federationPort: number;
   readonly process: RunningProcess;
@@ -102,7 +110,15 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
   const configPath = join(dir, 'homeserver.yaml');
   await writeFile(
     configPath,
-    synapseConfig({ dir, serverName, client, federation, registrationSecret, turn: options.turn }),
+    synapseConfig({
+      dir,
+      serverName,
+      client,
+      federation,
+      registrationSecret,
+      turn: options.turn,
+      federationTls: options.federationTls,
+    }),
     { mode: 0o600 },
   );
   const baseUrl = `http://127.0.0.1:${client}`;
@@ -143,7 +159,9 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
   return {
     serverName,
     baseUrl,
-    federationUrl: `http://127.0.0.1:${federation}`,
+    federationUrl: options.federationTls
+      ? `https://localhost:${federation}`
+      : `http://127.0.0.1:${federation}`,
     federationPort: federation,
     process: proc,
     register,
