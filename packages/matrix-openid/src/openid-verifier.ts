@@ -147,7 +147,7 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
           origin: `https://${formatAuthority(d.host, d.port)}`,
           pathPrefix: '',
           hostHeader: d.hostHeader,
-          context: `userinfo for ${serverName} at ${d.hostHeader} via ${formatAuthority(d.host, d.port)}`,
+          context: `userinfo for ${serverName} at ${formatAuthority(d.host, d.port)} [${d.via}]`,
         });
       } catch (error) {
         // Only a target we could not talk to (or may not) sends us to the next SRV target; an

@@ -49,10 +49,10 @@ describe('createServerResolver', () => {
   it('should use IP literals directly, port 8448 by default, with no lookups', async () => {
     const { resolver, calls } = setup({});
     await expect(resolver.resolve(name('192.0.2.1'))).resolves.toEqual([
-      { host: '192.0.2.1', port: 8448, hostHeader: '192.0.2.1' },
+      { host: '192.0.2.1', port: 8448, hostHeader: '192.0.2.1', via: 'IP literal' },
     ]);
     await expect(resolver.resolve(name('[2001:db8::1]:443'))).resolves.toEqual([
-      { host: '2001:db8::1', port: 443, hostHeader: '[2001:db8::1]:443' },
+      { host: '2001:db8::1', port: 443, hostHeader: '[2001:db8::1]:443', via: 'IP literal' },
     ]);
     expect(calls).toEqual({ wellKnown: [], srv: [] });
   });
@@ -60,7 +60,7 @@ describe('createServerResolver', () => {
   it('should use an explicit port directly, with no well-known', async () => {
     const { resolver, calls } = setup({});
     await expect(resolver.resolve(name('example.org:8443'))).resolves.toEqual([
-      { host: 'example.org', port: 8443, hostHeader: 'example.org:8443' },
+      { host: 'example.org', port: 8443, hostHeader: 'example.org:8443', via: 'explicit port' },
     ]);
     expect(calls.wellKnown).toEqual([]);
   });
@@ -70,7 +70,12 @@ describe('createServerResolver', () => {
       wellKnown: { 'example.org': { delegatedTo: 'matrix.example.org:443', ttlMs: 3_600_000 } },
     });
     await expect(resolver.resolve(name('example.org'))).resolves.toEqual([
-      { host: 'matrix.example.org', port: 443, hostHeader: 'matrix.example.org:443' },
+      {
+        host: 'matrix.example.org',
+        port: 443,
+        hostHeader: 'matrix.example.org:443',
+        via: 'well-known → matrix.example.org:443, explicit port',
+      },
     ]);
     expect(calls.srv).toEqual([]);
   });
@@ -85,9 +90,10 @@ describe('createServerResolver', () => {
         ],
       },
     });
+    const via = 'well-known → matrix.example.org, SRV _matrix-fed._tcp.matrix.example.org';
     await expect(resolver.resolve(name('example.org'))).resolves.toEqual([
-      { host: 'a.example.net', port: 8448, hostHeader: 'matrix.example.org' },
-      { host: 'b.example.net', port: 8449, hostHeader: 'matrix.example.org' },
+      { host: 'a.example.net', port: 8448, hostHeader: 'matrix.example.org', via },
+      { host: 'b.example.net', port: 8449, hostHeader: 'matrix.example.org', via },
     ]);
     expect(calls.srv).toEqual(['_matrix-fed._tcp.matrix.example.org']);
   });
@@ -97,10 +103,20 @@ describe('createServerResolver', () => {
       srv: { '_matrix._tcp.old.org': [srv('hs.old.org', 1234)] },
     });
     await expect(resolver.resolve(name('old.org'))).resolves.toEqual([
-      { host: 'hs.old.org', port: 1234, hostHeader: 'old.org' },
+      {
+        host: 'hs.old.org',
+        port: 1234,
+        hostHeader: 'old.org',
+        via: 'no well-known (HTTP 404), SRV _matrix._tcp.old.org',
+      },
     ]);
     await expect(resolver.resolve(name('plain.org'))).resolves.toEqual([
-      { host: 'plain.org', port: 8448, hostHeader: 'plain.org' },
+      {
+        host: 'plain.org',
+        port: 8448,
+        hostHeader: 'plain.org',
+        via: 'no well-known (HTTP 404), no SRV, port 8448',
+      },
     ]);
     expect(calls.srv).toEqual([
       '_matrix-fed._tcp.old.org',
@@ -113,7 +129,7 @@ describe('createServerResolver', () => {
   it('should treat an SRV target of "." as no service', async () => {
     const { resolver } = setup({ srv: { '_matrix-fed._tcp.none.org': [srv('.', 0)] } });
     await expect(resolver.resolve(name('none.org'))).resolves.toEqual([
-      { host: 'none.org', port: 8448, hostHeader: 'none.org' },
+      expect.objectContaining({ host: 'none.org', port: 8448, hostHeader: 'none.org' }),
     ]);
   });
 
@@ -152,7 +168,12 @@ describe('createServerResolver', () => {
       wellKnown: { 'bad.org': { delegatedTo: 'not a name', ttlMs: 3_600_000 } },
     });
     await expect(resolver.resolve(name('bad.org'))).resolves.toEqual([
-      { host: 'bad.org', port: 8448, hostHeader: 'bad.org' },
+      {
+        host: 'bad.org',
+        port: 8448,
+        hostHeader: 'bad.org',
+        via: 'no well-known (invalid m.server), no SRV, port 8448',
+      },
     ]);
   });
 

@@ -11,6 +11,8 @@ export interface Destination {
    * the server name or the delegated name, never an SRV target.
    */
   readonly hostHeader: string;
+  /** How this destination was found, for logs: `well-known (HTTP 404) → SRV _matrix-fed._tcp.…`. */
+  readonly via: string;
 }
 
 /** The outcome of fetching `https://<name>/.well-known/matrix/server`. */
@@ -60,20 +62,23 @@ export function createServerResolver(options: ServerResolverOptions): ServerReso
   const defaultPort = options.defaultPort ?? 8448;
   const cache = new Map<string, Entry>();
 
-  async function viaSrv(hostname: string, hostHeader: string): Promise<Destination[]> {
+  async function viaSrv(hostname: string, prefix: string): Promise<Destination[]> {
     for (const service of ['_matrix-fed._tcp', '_matrix._tcp']) {
       const records = await options.dns.resolveSrv(`${service}.${hostname}`).catch(() => []);
       // A lone "." target means "no service here" (RFC 2782).
       const usable = records.filter((r) => r.name !== '' && r.name !== '.');
       if (usable.length > 0) {
+        const via = `${prefix}SRV ${service}.${hostname}`;
         return sortSrv(usable).map((r) => ({
           host: r.name.replace(/\.$/, ''),
           port: r.port,
-          hostHeader,
+          hostHeader: hostname,
+          via,
         }));
       }
     }
-    return [{ host: hostname, port: defaultPort, hostHeader }];
+    const via = `${prefix}no SRV, port ${defaultPort}`;
+    return [{ host: hostname, port: defaultPort, hostHeader: hostname, via }];
   }
 
   async function discover(
@@ -81,22 +86,24 @@ export function createServerResolver(options: ServerResolverOptions): ServerReso
   ): Promise<{ destinations: Destination[]; ttlMs: number }> {
     const wellKnown = await options.fetchWellKnown(name.host);
     if ('failure' in wellKnown) {
-      return { destinations: await viaSrv(name.host, name.host), ttlMs: options.failureTtlMs };
+      const destinations = await viaSrv(name.host, `no well-known (${wellKnown.failure}), `);
+      return { destinations, ttlMs: options.failureTtlMs };
     }
     const delegated = parseServerName(wellKnown.delegatedTo);
     if (delegated === undefined) {
-      return { destinations: await viaSrv(name.host, name.host), ttlMs: options.failureTtlMs };
+      const destinations = await viaSrv(name.host, 'no well-known (invalid m.server), ');
+      return { destinations, ttlMs: options.failureTtlMs };
     }
+    const prefix = `well-known → ${delegated.raw}, `;
     if (delegated.kind !== 'dns' || delegated.port !== undefined) {
-      const destination = direct(delegated, defaultPort);
-      return { destinations: [destination], ttlMs: wellKnown.ttlMs };
+      return { destinations: [direct(delegated, defaultPort, prefix)], ttlMs: wellKnown.ttlMs };
     }
-    return { destinations: await viaSrv(delegated.host, delegated.host), ttlMs: wellKnown.ttlMs };
+    return { destinations: await viaSrv(delegated.host, prefix), ttlMs: wellKnown.ttlMs };
   }
 
   return {
     async resolve(name) {
-      if (name.kind !== 'dns' || name.port !== undefined) return [direct(name, defaultPort)];
+      if (name.kind !== 'dns' || name.port !== undefined) return [direct(name, defaultPort, '')];
       const key = name.host.toLowerCase();
       const hit = cache.get(key);
       if (hit !== undefined && hit.expiresAt > now()) return hit.value;
@@ -125,11 +132,12 @@ export function createServerResolver(options: ServerResolverOptions): ServerReso
 }
 
 /** Steps 1 and 2 (and 3.1, 3.2): the name itself says where to go. */
-function direct(name: ServerName, defaultPort: number): Destination {
+function direct(name: ServerName, defaultPort: number, prefix: string): Destination {
   return {
     host: name.host,
     port: name.port ?? defaultPort,
     hostHeader: formatAuthority(name.host, name.port),
+    via: `${prefix}${name.kind === 'dns' ? 'explicit port' : 'IP literal'}`,
   };
 }
 

@@ -72,6 +72,10 @@ describe('server discovery', () => {
     const error = await failure(v.verify({ accessToken: 'good', serverName: 'example.org' }));
     expect(error.kind).toBe('unreachable');
     expect(error.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+    // The message says how the destination was found, for the operator reading the logs.
+    expect(error.message).toContain(
+      `at srv-target.example.net:${hs.port} [well-known → matrix.example.org, SRV _matrix-fed._tcp.matrix.example.org]`,
+    );
     expect(hs.requests.map((r) => r.path)).toEqual(['/.well-known/matrix/server']);
   });
 

@@ -44,6 +44,9 @@ describe('SSRF guard', () => {
     const v = verifier({ dns, ports: { wellKnown: wellKnown.port, federation: target.port } });
     const error = await failure(v.verify({ accessToken: 'good', serverName: 'example.org' }));
     expect(error.kind).toBe('refused_by_policy');
+    expect(error.message).toMatch(
+      /\[no well-known \(refused_by_policy: .*loopback address\), no SRV, port \d+\]/,
+    );
     expect(wellKnown.connections).toBe(0);
     expect(target.connections).toBe(0);
   });
