@@ -1,7 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import { MatrixError } from '@rtc-sidecars/http-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { parseStrictJson } from './strict-json.ts';
 import { notJson, TokenError } from './token-error.ts';
 import { parseSfuGetRequest, parseTokenRequest } from './token-request.ts';
@@ -18,8 +17,17 @@ export interface TokenRoutesOptions {
   readonly outcomes: WeakMap<FastifyRequest, string>;
 }
 
-/** Wire shape of a successful answer, key order `url`, `jwt` as upstream. */
-const TokenResponse = Type.Object({ url: Type.String(), jwt: Type.String() });
+/**
+ * Wire shape of a successful answer, key order `url`, `jwt` as upstream; compiled into the
+ * response serializer. A plain JSON Schema rather than TypeBox: TypeBox alone would add about
+ * 10 MiB of resident memory to a service whose budget is 64 MiB.
+ */
+const TokenResponse = {
+  type: 'object',
+  properties: { url: { type: 'string' }, jwt: { type: 'string' } },
+  required: ['url', 'jwt'],
+  additionalProperties: false,
+} as const;
 
 const EMPTY = new Uint8Array(0);
 
