@@ -124,6 +124,34 @@ describe('server discovery', () => {
     });
   });
 
+  it('should pick up a well-known that appears after a failure, without a restart', async () => {
+    // Upstream caches "no delegation" for an hour: users kept getting 401 after fixing it.
+    const tls = selfSignedCertificate(`${NAMES},IP:127.0.0.1`);
+    let published = false;
+    const hs = await homeserver((req, res) => {
+      if (req.url === '/.well-known/matrix/server' && published) {
+        serveWellKnown(`127.0.0.1:${hs.port}`)(req, res);
+      } else userinfoHandler('@alice:example.org')(req, res);
+    }, tls);
+    const dns = fixedDns({ 'example.org': ['127.0.0.1'] });
+    const v = verifier({
+      allowPrivate: true,
+      dns,
+      ca: tls.cert,
+      wellKnownFailureTtlMs: 200,
+      ports: { wellKnown: hs.port, federation: 1 },
+    });
+    // No well-known and nothing on the fallback port: unreachable.
+    expect((await failure(v.verify({ accessToken: 'good', serverName: 'example.org' }))).kind).toBe(
+      'unreachable',
+    );
+    published = true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(v.verify({ accessToken: 'good', serverName: 'example.org' })).resolves.toEqual({
+      sub: '@alice:example.org',
+    });
+  });
+
   it('should fetch the well-known once for several verifications', async () => {
     const { hs, ca } = await tlsHomeserver(`${NAMES},IP:127.0.0.1`, (h) => `127.0.0.1:${h.port}`);
     const dns = fixedDns({ 'example.org': ['127.0.0.1'] });

@@ -198,6 +198,17 @@ describe('OpenIdVerifier connection reuse', () => {
     expect(hs.connections).toBe(1);
   });
 
+  it('should keep concurrent verifications within connectionsPerOrigin', async () => {
+    const hs = await homeserver(userinfoHandler('@alice:example.org'));
+    const v = overridden(hs.url, { connectionsPerOrigin: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => v.verify({ accessToken: 'good', serverName: SERVER })),
+    );
+    expect(results).toHaveLength(20);
+    expect(hs.requests).toHaveLength(20);
+    expect(hs.connections).toBeLessThanOrEqual(2);
+  });
+
   it('should reuse one TLS connection across sequential verifications', async () => {
     const hs = await homeserver((req, res) => {
       userinfoHandler(`@bob:127.0.0.1:${hs.port}`)(req, res);
