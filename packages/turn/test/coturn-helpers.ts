@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TurnClient } from '../src/turn-client.ts';
+import { createTurnCredentials, type TurnCredentials } from '../src/turn-credentials.ts';
+import { TurnError } from '../src/turn-error.ts';
+import type { CoturnInstance } from './coturn-instance.ts';
+
+/** A fresh shared secret, as `rtc-sidecars init` would make one. */
+export const newSecret = (): string => randomBytes(24).toString('hex');
+
+/** A credential valid for ten minutes from now. */
+export function credentials(user: string, secret: string, nowMs = Date.now()): TurnCredentials {
+  return createTurnCredentials({ secret, user, ttlSeconds: 600, now: nowMs });
+}
+
+/** coturn writes its log from its own threads: give the line a moment to reach the pipe. */
+export async function logged(coturn: CoturnInstance, text: string): Promise<string> {
+  for (let i = 0; i < 50 && !coturn.process.output().includes(text); i++) await sleep(50);
+  return coturn.process.output();
+}
+
+/** The error an Allocate with these credentials fails with; throws if it succeeds. */
+export async function allocationError(
+  uri: string,
+  username: string,
+  password: string,
+): Promise<TurnError> {
+  const client = await TurnClient.connect({ uri, username, password });
+  try {
+    await client.allocate();
+  } catch (err) {
+    if (err instanceof TurnError) return err;
+    throw err;
+  } finally {
+    await client.close();
+  }
+  throw new Error('Allocate succeeded where it should have failed');
+}
