@@ -1,6 +1,7 @@
 import { ConfigError } from '@rtc-sidecars/config';
 import { describe, expect, it } from 'vitest';
-import { apiUrlFromLiveKitUrl, loadServiceConfig } from './config.ts';
+import { apiUrlFromLiveKitUrl } from './config-values.ts';
+import { loadServiceConfig } from './config.ts';
 
 const base = {
   LIVEKIT_URL: 'wss://sfu.example.org/livekit/sfu',

@@ -1,7 +1,7 @@
 // Public surface of the service package, for tests, benchmarks and end-to-end set-ups.
 export { BODY_LIMIT, buildApp, type AppDependencies } from './app.ts';
+export { apiUrlFromLiveKitUrl, type ListenAddress, type LogLevel } from './config-values.ts';
 export {
-  apiUrlFromLiveKitUrl,
   type LoadedConfig,
   loadServiceConfig,
   MIN_SECRET_LENGTH,

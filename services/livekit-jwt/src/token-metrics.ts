@@ -48,9 +48,24 @@ export class TokenMetrics {
     });
   }
 
+  /** Labelled children by `endpoint outcome`: a Map lookup instead of hashing labels per request. */
+  private readonly children = new Map<
+    string,
+    { count: { inc(): void }; time: { observe(value: number): void } }
+  >();
+
   /** Records one answer of a token endpoint. */
   public observe(endpoint: string, outcome: string, seconds: number): void {
-    this.requests.inc({ endpoint, outcome });
-    this.duration.observe({ endpoint, outcome }, seconds);
+    const key = `${endpoint} ${outcome}`;
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = {
+        count: this.requests.labels({ endpoint, outcome }),
+        time: this.duration.labels({ endpoint, outcome }),
+      };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
   }
 }

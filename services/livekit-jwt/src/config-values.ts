@@ -1,0 +1,105 @@
+import {
+  type BindAddress,
+  type ConfigIssue,
+  ConfigValueError,
+  parseBind,
+  parseUrl,
+} from '@rtc-sidecars/config';
+
+/** Where to listen; `host` undefined means every interface (dual-stack where possible). */
+export interface ListenAddress {
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/** pino levels the service accepts. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * `LIVEKIT_URL` with ws→http and wss→https, path prefix kept: where the SFU's HTTP API lives when
+ * `LIVEKIT_API_URL` does not say otherwise.
+ */
+export function apiUrlFromLiveKitUrl(livekitUrl: string): string {
+  const parsed = new URL(livekitUrl);
+  const scheme = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' }[
+    parsed.protocol
+  ];
+  if (scheme === undefined)
+    throw new ConfigValueError(`must be a ws:// or wss:// URL, got "${livekitUrl}"`);
+  return `${scheme}${livekitUrl.slice(parsed.protocol.length)}`.replace(/\/+$/, '');
+}
+
+/** `LIVEKIT_API_URL` if set, else derived from `LIVEKIT_URL`; problems go to `issues`. */
+export function resolveApiUrl(
+  livekitUrl: string,
+  apiUrl: string | undefined,
+  issues: ConfigIssue[],
+): string | undefined {
+  try {
+    if (apiUrl !== undefined) return parseUrl(apiUrl, ['http:', 'https:']);
+  } catch (err) {
+    issues.push({ variable: 'LIVEKIT_API_URL', message: (err as Error).message });
+    return undefined;
+  }
+  try {
+    return apiUrlFromLiveKitUrl(livekitUrl);
+  } catch (err) {
+    const message = err instanceof ConfigValueError ? err.message : `is not a URL: "${livekitUrl}"`;
+    issues.push({ variable: 'LIVEKIT_URL', message: `${message} (or set LIVEKIT_API_URL)` });
+    return undefined;
+  }
+}
+
+/** Listen address from `LIVEKIT_JWT_BIND` / the deprecated `LIVEKIT_JWT_PORT`, as upstream. */
+export function resolveListen(
+  bind: string | undefined,
+  port: number | undefined,
+  rawPort: string | undefined,
+  issues: ConfigIssue[],
+  warnings: string[],
+): ListenAddress | undefined {
+  if (bind !== undefined && rawPort !== undefined) {
+    issues.push({
+      variable: 'LIVEKIT_JWT_BIND',
+      message: 'LIVEKIT_JWT_BIND and LIVEKIT_JWT_PORT must not be set together',
+    });
+    return undefined;
+  }
+  if (rawPort !== undefined) {
+    if (port === undefined) return undefined; // already reported by the parser
+    warnings.push('LIVEKIT_JWT_PORT is deprecated; use LIVEKIT_JWT_BIND=:<port>');
+    return { host: undefined, port };
+  }
+  if (bind === undefined) return { host: undefined, port: 8080 };
+  let parsed: BindAddress;
+  try {
+    parsed = parseBind(bind);
+  } catch (err) {
+    issues.push({ variable: 'LIVEKIT_JWT_BIND', message: (err as Error).message });
+    return undefined;
+  }
+  // A bare ":port" means every interface, IPv6 included, as upstream.
+  return { host: bind.startsWith(':') ? undefined : parsed.host, port: parsed.port };
+}
+
+/** `LIVEKIT_JWT_TRUST_PROXY`: a boolean word or a comma list of proxy addresses/CIDRs. */
+export function resolveTrustProxy(raw: string | undefined): boolean | readonly string[] {
+  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  return Object.freeze(
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+}
+
+/** `LIVEKIT_LOG_LEVEL` leniently, as upstream: an unknown level means `info` plus a warning. */
+export function resolveLogLevel(raw: string | undefined, warnings: string[]): LogLevel {
+  if (raw === undefined) return 'info';
+  const level = raw.toLowerCase();
+  if (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') return level;
+  if (level === 'warning') return 'warn';
+  warnings.push(`LIVEKIT_LOG_LEVEL "${raw}" is not one of debug, info, warn, error; using info`);
+  return 'info';
+}
