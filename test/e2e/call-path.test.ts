@@ -3,6 +3,7 @@ import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { AutoDiscovery, AutoDiscoveryAction, type IOpenIDToken } from 'matrix-js-sdk';
 import { turnPassword } from '@rtc-sidecars/turn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hearSound, publishTone } from './audio.ts';
 import {
   CALL_SLOT,
   callMember,
@@ -197,7 +198,7 @@ describe(
       await Promise.all([roomA.disconnect(), roomB.disconnect()]);
     });
 
-    it('should carry the call through coturn with the TURN credentials Synapse hands out (relay-only ICE)', async () => {
+    it('should carry data and audio through coturn with the TURN credentials Synapse hands out (relay-only ICE)', async () => {
       const [turnA, turnB] = await hop('GET /voip/turnServer ×2', () =>
         Promise.all([alice.client.turnServer(), bob.client.turnServer()]),
       );
@@ -222,6 +223,15 @@ describe(
       expect(
         await hop('data message A→B (relay)', () => within(WAIT_MS, 'relayed message', received)),
       ).toMatchObject({ text: 'via coturn' });
+      const tone = await publishTone(roomA);
+      try {
+        const peak = await hop('audio A→B (relay): first loud frame', () =>
+          within(WAIT_MS, 'relayed audio', hearSound(roomB, idA)),
+        );
+        expect(peak).toBeGreaterThan(1000);
+      } finally {
+        await tone.stop();
+      }
 
       // Every local candidate the client used is a relay on our coturn, and coturn logged the
       // allocations for exactly the usernames Synapse issued.
