@@ -65,11 +65,21 @@ const RETRYABLE: ReadonlySet<string> = new Set(['unreachable', 'refused_by_polic
  * Creates a verifier. Every userinfo request goes through an undici Agent whose connector
  * checks the address it dials (see `createGuardedConnector`), so connections are pooled and
  * reused across verifications while the guard still sees every new socket.
+ *
+ * @throws TypeError when an override base URL is not an absolute URL (use
+ *   `parseOpenIdOverrides` to validate `LIVEKIT_OPENID_OVERRIDES` with a clear message).
  */
 export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenIdVerifier {
   const totalTimeoutMs = options.totalTimeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-  const overrides = options.overrides ?? new Map<string, string>();
+  // Parsed once: a malformed override URL fails here, at start-up, not on a user's request.
+  const overrides = new Map(
+    [...(options.overrides ?? [])].map(([name, base]) => {
+      const url = new URL(base);
+      const target = { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+      return [name, { ...target, context: `userinfo for ${name} at override ${url.host}` }];
+    }),
+  );
   const userAgent = options.userAgent ?? 'rtc-sidecars-matrix-openid';
   const dns = options.dns ?? systemDnsResolver;
   const agentFor = (guard: boolean): Agent =>
@@ -121,15 +131,7 @@ export function createOpenIdVerifier(options: OpenIdVerifierOptions = {}): OpenI
     const common = { accessToken, serverName, signal, maxBodyBytes, userAgent };
     const override = overrides.get(serverName);
     if (override !== undefined) {
-      const base = new URL(override);
-      return requestUserinfo({
-        ...common,
-        dispatcher: open,
-        origin: base.origin,
-        pathPrefix: base.pathname.replace(/\/+$/, ''),
-        hostHeader: undefined,
-        context: `userinfo for ${serverName} at override ${base.host}`,
-      });
+      return requestUserinfo({ ...common, ...override, dispatcher: open, hostHeader: undefined });
     }
     let destinations: readonly Destination[];
     try {
