@@ -21,3 +21,4 @@ export { encodeCreateRoomRequest, type RoomService, TwirpRoomService } from './r
 export { MESSAGES } from './token-error.ts';
 export { TokenMinter } from './token-minter.ts';
 export type { OpenIdVerifier } from './token-service.ts';
+export { verifierOptions } from './verifier-options.ts';

@@ -4,6 +4,7 @@ import { serve } from '@rtc-sidecars/http-kit';
 import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
 import { buildApp } from './app.ts';
 import { loadServiceConfig } from './config.ts';
+import { verifierOptions } from './verifier-options.ts';
 
 let loaded;
 try {
@@ -15,11 +16,7 @@ try {
 }
 const { config, warnings } = loaded;
 
-const verifier = createOpenIdVerifier({
-  allowPrivate: config.allowPrivateHomeservers,
-  overrides: config.openIdOverrides,
-  insecureSkipVerifyTls: config.insecureSkipVerifyTls,
-});
+const verifier = createOpenIdVerifier(verifierOptions(config));
 const app = await buildApp({ config, verifier });
 for (const warning of warnings) app.log.warn(warning);
 
