@@ -82,7 +82,7 @@ export async function startCoturnInstance(
   const binary = requireTool('turnserver');
   const workDir = await mkdtemp(join(tmpdir(), 'turn-coturn-'));
   const port = await freeDualPort();
-  const relayPorts = await freeUdpRange(20);
+  const relayPorts = await freeUdpRange(40);
   const realm = 'turn.test';
   const { allowLoopbackPeers, tls, ...rest } = settings;
   const tlsPort = tls === true ? await freeDualPort() : undefined;
