@@ -106,7 +106,7 @@ describe('livekit-jwt with a self-signed loopback homeserver', () => {
     expect(requests).toEqual(['/_matrix/federation/v1/openid/userinfo']);
   });
 
-  it.each([{}, { LIVEKIT_INSECURE_SKIP_VERIFY_TLS: 'true' }])(
+  it.each<Record<string, string>>([{}, { LIVEKIT_INSECURE_SKIP_VERIFY_TLS: 'true' }])(
     'should answer 401 with no request reaching the homeserver when verification is on (row 25): %o',
     async (env) => {
       requests.length = 0;
