@@ -1,0 +1,269 @@
+// Benchmark: POST /get_token of the livekit-jwt service for restricted users (OpenID lookup
+// against a loopback homeserver, no SFU call), pooled connections and one connection per
+// request. The service is pinned to one core, the homeserver and the load generator share the
+// other. See bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import {
+  freePort,
+  httpReady,
+  repoRoot,
+  type RunningProcess,
+  startProcess,
+} from '../test/harness/index.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    'log-level': { type: 'string', default: 'info' },
+    // Extra node flags for the service, e.g. "--max-semi-space-size=2".
+    'node-flags': { type: 'string', default: '' },
+    // Internal: run as the fake homeserver (a separate process, so it gets its own core).
+    'serve-userinfo': { type: 'boolean', default: false },
+  },
+});
+
+const HS = 'hs.bench.example';
+const SERVICE_CORE = '1';
+const OTHER_CORE = '0';
+
+/** The fake homeserver: answers every userinfo request with the same user, keep-alive on. */
+function serveUserinfo(): void {
+  const body = JSON.stringify({ sub: `@bench:${HS}` });
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith('/_matrix/federation/v1/openid/userinfo?')) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+/** Runs `command` on `core` with taskset when the machine has it. */
+function pinned(core: string, command: string, args: string[]): [string, string[]] {
+  return existsSync('/usr/bin/taskset')
+    ? ['/usr/bin/taskset', ['-c', core, command, ...args]]
+    : [command, args];
+}
+
+/** Builds the service and its workspace dependencies, as production runs them (`start:dist`). */
+function buildService(): string {
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const packages = ['packages/config', 'packages/http-kit', 'packages/matrix-openid'];
+  for (const pkg of [...packages, 'services/livekit-jwt']) {
+    const built = spawnSync(
+      process.execPath,
+      [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (built.status !== 0) throw new Error(`building ${pkg} failed`);
+  }
+  return join(repoRoot, 'services', 'livekit-jwt', 'dist', 'server.js');
+}
+
+/** One field of /proc/<pid>/status (VmHWM, VmRSS…), in MiB. */
+function statusMiB(pid: number, field: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+}
+
+const BODY = JSON.stringify({
+  room_id: '!bench:hs.bench.example',
+  slot_id: 'm.call#ROOM',
+  openid_token: {
+    access_token: 'bench-openid-token',
+    token_type: 'Bearer',
+    matrix_server_name: HS,
+    expires_in: 3600,
+  },
+  member: { id: 'member-1', claimed_user_id: `@bench:${HS}`, claimed_device_id: 'DEVICE' },
+});
+
+/** Pooled keep-alive connections, driven by autocannon. */
+async function measurePooled(url: string, duration: number): Promise<Measure> {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    connections: Number(opts.connections),
+    duration,
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+/**
+ * A fresh TCP connection for every request (`agent: false`, `Connection: close`), as browsers
+ * that do not reuse connections would send them. autocannon's `reconnectRate: 1` fails on this
+ * machine, so this loop drives the same number of concurrent clients with node:http.
+ */
+async function measurePerRequest(url: string, duration: number): Promise<Measure> {
+  const latencies: number[] = [];
+  let bad = 0;
+  const deadline = Date.now() + duration * 1000;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const started = process.hrtime.bigint();
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', connection: 'close' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            if (res.statusCode !== 200) bad++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        bad++;
+        resolve();
+      });
+      req.end(BODY);
+    });
+  const client = async (): Promise<void> => {
+    while (Date.now() < deadline) await one();
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: Number(opts.connections) }, client));
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), bad };
+}
+
+/** Mean of each figure over the rounds; errors are summed. */
+function average(runs: Measure[]): Measure {
+  const mean = (f: (m: Measure) => number): number =>
+    runs.reduce((a, m) => a + f(m), 0) / runs.length;
+  return {
+    rps: mean((m) => m.rps),
+    p50: mean((m) => m.p50),
+    p99: mean((m) => m.p99),
+    bad: runs.reduce((a, m) => a + m.bad, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const running: RunningProcess[] = [];
+  try {
+    const [hsCmd, hsArgs] = pinned(OTHER_CORE, process.execPath, [
+      fileURLToPath(import.meta.url),
+      '--serve-userinfo',
+    ]);
+    const hs = await startProcess(hsCmd, hsArgs);
+    running.push(hs);
+    let hsPort: string | undefined;
+    for (let i = 0; i < 100 && hsPort === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      hsPort = /PORT (\d+)/.exec(hs.output())?.[1];
+    }
+    if (hsPort === undefined) throw new Error(`fake homeserver did not start:\n${hs.output()}`);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const flags = opts['node-flags'].split(' ').filter((f) => f !== '');
+    const [cmd, args] = pinned(SERVICE_CORE, process.execPath, [...flags, buildService()]);
+    const started = Date.now();
+    const service = await startProcess(cmd, args, {
+      env: {
+        // Restricted users never reach the SFU, so nothing needs to listen there.
+        LIVEKIT_URL: 'ws://127.0.0.1:9',
+        LIVEKIT_KEY: 'benchkey',
+        LIVEKIT_SECRET: 'bench-secret-0123456789abcdef-0123456789',
+        LIVEKIT_FULL_ACCESS_HOMESERVERS: 'full.invalid',
+        LIVEKIT_OPENID_OVERRIDES: `${HS}=http://127.0.0.1:${hsPort}`,
+        LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
+        LIVEKIT_JWT_RATE_LIMIT: '0',
+        LIVEKIT_LOG_LEVEL: opts['log-level'],
+      },
+      ready: () => httpReady(`${base}/healthz`),
+    });
+    const readyMs = Date.now() - started;
+    running.push(service);
+    const idle = statusMiB(service.pid, 'VmRSS');
+    const peakAnon = { value: statusMiB(service.pid, 'RssAnon') };
+    const sampler = setInterval(() => {
+      peakAnon.value = Math.max(peakAnon.value, statusMiB(service.pid, 'RssAnon'));
+    }, 100);
+
+    const url = `${base}/get_token`;
+    const duration = Number(opts.duration);
+    console.log(
+      `livekit-jwt /get_token (restricted user, loopback homeserver): ${opts.connections} connections, ` +
+        `${opts.rounds} round(s) of ${duration} s per mode, service on core ${SERVICE_CORE}, log level ${opts['log-level']}, ` +
+        `node flags "${opts['node-flags']}"`,
+    );
+    await measurePooled(url, 2); // warm-up: JIT, connection pool to the homeserver
+    const pooledRuns: Measure[] = [];
+    const perRequestRuns: Measure[] = [];
+    for (let round = 0; round < Number(opts.rounds); round++) {
+      pooledRuns.push(await measurePooled(url, duration));
+      perRequestRuns.push(await measurePerRequest(url, duration));
+    }
+    const pooled = average(pooledRuns);
+    const perRequest = average(perRequestRuns);
+    const hwm = statusMiB(service.pid, 'VmHWM');
+    clearInterval(sampler);
+
+    const row = (mode: string, m: Measure) => ({
+      mode,
+      'req/s': Math.round(m.rps),
+      'p50 ms': Number(m.p50.toFixed(1)),
+      'p99 ms': Number(m.p99.toFixed(1)),
+      'non-2xx/errors': m.bad,
+    });
+    console.table([
+      row('pooled (keep-alive)', pooled),
+      row('one connection per request', perRequest),
+    ]);
+    console.log(
+      `service: ready ${readyMs} ms after spawn, RSS idle ${idle.toFixed(1)} MiB, ` +
+        `peak (VmHWM) ${hwm.toFixed(1)} MiB, of which anonymous (peak RssAnon) ${peakAnon.value.toFixed(1)} MiB`,
+    );
+    const ok =
+      pooled.rps >= 2000 && pooled.p99 < 20 && hwm < 64 && pooled.bad + perRequest.bad === 0;
+    console.log(
+      `targets (pooled >= 2000 req/s, p99 < 20 ms, < 64 MiB, no errors): ${ok ? 'met' : 'NOT met'}`,
+    );
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await Promise.all(running.map((p) => p.stop(3000)));
+  }
+}
+
+if (opts['serve-userinfo']) serveUserinfo();
+else await main();
