@@ -29,7 +29,8 @@ if (host !== undefined) {
   try {
     address = await serve(app, { host: '::', port });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
     address = await serve(app, { host: '0.0.0.0', port });
   }
 }
