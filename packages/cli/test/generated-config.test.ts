@@ -1,0 +1,140 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createTurnCredentials, TurnClient } from '@rtc-sidecars/turn';
+import {
+  freePort,
+  freeUdpRange,
+  httpReady,
+  requireTool,
+  startCoturn,
+  startProcess,
+} from '@rtc-sidecars/test-harness';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { parse as parseToml } from 'smol-toml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+
+import { parseEnvFile } from '../src/deployment/env-file.ts';
+import { cli, type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+
+// The generated livekit.yaml and turnserver.conf run in the real livekit-server and coturn.
+// Only what binds them to this machine changes (addresses and ports on loopback, files in a
+// private folder); keys, secrets and every other setting are used as generated.
+
+let dir: string;
+let env: Record<string, string>;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  dir = tempDir();
+  const run = await cli([
+    'init',
+    '--domain',
+    'hi.example.org',
+    '--external-ip',
+    PUBLIC_IP,
+    '--out',
+    dir,
+  ]);
+  expect(run.code).toBe(0);
+  env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf8'));
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  removeDir(dir);
+});
+
+describe('generated livekit.yaml', () => {
+  it(
+    'should run in livekit-server and accept the key and secret livekit-jwt signs with',
+    { timeout: 60_000 },
+    async () => {
+      const config = YAML.parse(readFileSync(join(dir, 'livekit.yaml'), 'utf8'));
+      const http = await freePort();
+      const tcp = await freePort();
+      const udp = await freeUdpRange(5);
+      Object.assign(config, { port: http, bind_addresses: ['127.0.0.1'] });
+      Object.assign(config.rtc, {
+        tcp_port: tcp,
+        port_range_start: udp.min,
+        port_range_end: udp.max,
+        node_ip: '127.0.0.1',
+        stun_servers: [],
+      });
+      const work = mkdtempSync(join(tmpdir(), 'rtc-lk-'));
+      cleanups.push(() => {
+        removeDir(work);
+      });
+      writeFileSync(join(work, 'livekit.yaml'), YAML.stringify(config), { mode: 0o600 });
+      const url = `http://127.0.0.1:${http}`;
+      const lk = await startProcess(
+        requireTool('livekit-server'),
+        ['--config', join(work, 'livekit.yaml')],
+        {
+          ready: () => httpReady(url),
+          readyTimeoutMs: 30_000,
+        },
+      );
+      cleanups.push(async () => {
+        await lk.stop();
+      });
+      const good = new RoomServiceClient(url, env.LIVEKIT_KEY, env.LIVEKIT_SECRET);
+      const room = await good.createRoom({ name: 'generated-config' });
+      expect(room.name).toBe('generated-config');
+      const bad = new RoomServiceClient(url, env.LIVEKIT_KEY, `${env.LIVEKIT_SECRET!}x`);
+      await expect(bad.listRooms()).rejects.toThrow();
+      expect(config.room.auto_create).toBe(false);
+    },
+  );
+});
+
+describe('generated turnserver.conf', () => {
+  it(
+    "should run in coturn and allocate with credentials from the homeserver's TURN secret",
+    { timeout: 60_000 },
+    async () => {
+      const generated = readFileSync(join(dir, 'turnserver.conf'), 'utf8');
+      const coturn = await startCoturn((layout) =>
+        generated
+          .replace(
+            /^listening-port=.*$/m,
+            `listening-port=${layout.port}\nlistening-ip=127.0.0.1\nrelay-ip=127.0.0.1`,
+          )
+          .replace(/^min-port=.*$/m, `min-port=${layout.relayPorts.min}`)
+          .replace(/^max-port=.*$/m, `max-port=${layout.relayPorts.max}`)
+          .replace(/^external-ip=.*$/m, '')
+          .replace(/^log-file=.*$/m, `log-file=${join(layout.workDir, 'turnserver.log')}`)
+          .replace(/^pidfile=.*$/m, `pidfile=${join(layout.workDir, 'turnserver.pid')}`)
+          .replace(/^userdb=.*$/m, `userdb=${join(layout.workDir, 'turndb')}`),
+      );
+      cleanups.push(() => coturn.stop());
+      // The secret the homeserver hands out credentials with, read from its own config.
+      const toml = parseToml(readFileSync(join(dir, 'continuwuity.toml'), 'utf8')) as Parsed;
+      const uri = `turn:127.0.0.1:${coturn.port}?transport=udp`;
+      const allocate = async (secret: string) => {
+        const creds = createTurnCredentials({
+          secret,
+          user: '@alice:hi.example.org',
+          ttlSeconds: 600,
+          now: Date.now(),
+        });
+        const client = await TurnClient.connect({
+          uri,
+          username: creds.username,
+          password: creds.password,
+        });
+        try {
+          return await client.allocate();
+        } finally {
+          await client.close();
+        }
+      };
+      const allocation = await allocate(toml.global.turn_secret as string);
+      expect(allocation.relayed.port).toBeGreaterThanOrEqual(coturn.relayPorts.min);
+      expect(allocation.relayed.port).toBeLessThanOrEqual(coturn.relayPorts.max);
+      await expect(allocate('0'.repeat(64))).rejects.toThrow(/401|Unauthori[sz]ed/i);
+    },
+  );
+});
