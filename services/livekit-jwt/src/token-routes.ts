@@ -1,12 +1,15 @@
 import rateLimit from '@fastify/rate-limit';
 import { MatrixError } from '@rtc-sidecars/http-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseStrictJson } from './strict-json.ts';
+import { type JsonValue, parseStrictJson } from './strict-json.ts';
 import { notJson, TokenError } from './token-error.ts';
-import { parseSfuGetRequest, parseTokenRequest } from './token-request.ts';
+import {
+  type LegacyTokenRequest,
+  parseSfuGetRequest,
+  parseTokenRequest,
+  type TokenRequest,
+} from './token-request.ts';
 import type { TokenService } from './token-service.ts';
-import type { LegacyTokenRequest, TokenRequest } from './token-request.ts';
-import type { JsonValue } from './strict-json.ts';
 
 /** Options of {@link tokenRoutes}. */
 export interface TokenRoutesOptions {
