@@ -12,5 +12,10 @@ export {
   sendMatrixError,
   toMatrixError,
 } from './matrix-error-handlers.ts';
-export { metricsPlugin, type MetricsOptions } from './metrics-plugin.ts';
+export {
+  httpMetrics,
+  metricsPlugin,
+  type MetricsOptions,
+  type ObserveRequest,
+} from './metrics-plugin.ts';
 export { type ListenAddress, serve, SHUTDOWN_GRACE_MS } from './serve.ts';

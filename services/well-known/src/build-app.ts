@@ -1,5 +1,7 @@
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import { createServer } from 'node:http';
 import {
+  httpMetrics,
   installMatrixErrorHandlers,
   loggerOptions,
   matrixFrameworkErrors,
@@ -9,7 +11,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { Counter, Registry } from 'prom-client';
 import type { WellKnownConfig } from './config.ts';
 import { buildDocuments } from './documents.ts';
+import { prerenderedResponder } from './prerendered-responder.ts';
 import { HealthSchema } from './schemas.ts';
+import { staticDocument } from './static-document.ts';
 import { transportsRoutes } from './transports-routes.ts';
 import { wellKnownRoutes } from './well-known-routes.ts';
 import { WhoamiClient, type WhoamiResult } from './whoami-client.ts';
@@ -37,7 +41,32 @@ const CORS: FastifyCorsOptions = {
  * errors throughout. Documents are built and serialised here, once.
  */
 export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {}): FastifyInstance {
+  const registry = new Registry();
+  const documents = buildDocuments(config);
+  const fastPath = prerenderedResponder(
+    (
+      [
+        ['/.well-known/matrix/client', documents.client],
+        ['/.well-known/matrix/server', documents.server],
+        ['/.well-known/matrix/support', documents.support],
+      ] as const
+    )
+      .filter(([, doc]) => doc !== undefined)
+      .map(([path, doc]) => ({ path, document: staticDocument(doc) })),
+    config.cacheMaxAge,
+    httpMetrics(registry),
+  );
   const app = Fastify({
+    // The documents are answered before Fastify (see prerendered-responder.ts). With a server
+    // factory Fastify applies no server timeouts, so they are set here.
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!fastPath(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 72_000; // Fastify's default
+      server.requestTimeout = 30_000;
+      return server;
+    },
     logger: options.logger ?? loggerOptions({ level: config.logLevel, name: 'well-known' }),
     // Routing failures (bad URL encoding) skip hooks, so CORS is added here by hand.
     frameworkErrors: (error, request, reply) => {
@@ -47,11 +76,9 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
     // Nothing here takes a body; refuse big ones early.
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 100 },
-    requestTimeout: 30_000,
   });
   void app.register(cors, CORS);
   installMatrixErrorHandlers(app);
-  const registry = new Registry();
   void app.register(metricsPlugin, { registry });
 
   const checks = new Counter({
@@ -70,7 +97,6 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
   });
   app.addHook('onClose', async () => whoami.close());
 
-  const documents = buildDocuments(config);
   void app.register(wellKnownRoutes, { documents, cacheMaxAge: config.cacheMaxAge });
   void app.register(transportsRoutes, { transports: documents.transports, whoami });
   app.get(

@@ -1,0 +1,209 @@
+// Benchmark: the well-known service against nginx serving the seed deployment's nginx
+// well-known configuration, in one run, on loopback, one core each. See bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { DOMAIN, nginxConfig } from './well-known/nginx-config.ts';
+import { cpuSeconds, statusMiB } from './well-known/proc-stats.ts';
+import {
+  freePort,
+  httpReady,
+  repoRoot,
+  requireTool,
+  type RunningProcess,
+  startProcess,
+} from '../test/harness/index.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '64' },
+    // Extra node flags for the service, e.g. "--max-semi-space-size=1".
+    'node-flags': { type: 'string', default: '' },
+  },
+});
+const DURATION = Number(opts.duration);
+const ROUNDS = Number(opts.rounds);
+const CONNECTIONS = Number(opts.connections);
+const PATH = '/.well-known/matrix/client';
+const SERVER_CORE = '1';
+
+/** Prefix that pins a command to the server core, when taskset exists. */
+function pinned(command: string, args: string[]): [string, string[]] {
+  return existsSync('/usr/bin/taskset')
+    ? ['/usr/bin/taskset', ['-c', SERVER_CORE, command, ...args]]
+    : [command, args];
+}
+
+async function startNginx(dir: string, accessLog: boolean): Promise<[RunningProcess, string]> {
+  const port = await freePort();
+  const conf = join(dir, `nginx-${port}.conf`);
+  writeFileSync(conf, nginxConfig(dir, port, accessLog));
+  const url = `http://127.0.0.1:${port}${PATH}`;
+  const [cmd, args] = pinned(requireTool('nginx'), [
+    '-p',
+    dir,
+    '-e',
+    join(dir, 'error.log'),
+    '-c',
+    conf,
+  ]);
+  return [await startProcess(cmd, args, { ready: () => httpReady(url) }), url];
+}
+
+function flags(): string[] {
+  return opts['node-flags'].split(' ').filter((f) => f !== '');
+}
+
+/** Builds the service and its workspace dependencies, as production runs them (`start:dist`). */
+function buildService(): string {
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const pkg of ['packages/config', 'packages/http-kit', 'services/well-known']) {
+    const built = spawnSync(
+      process.execPath,
+      [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (built.status !== 0) throw new Error(`building ${pkg} failed`);
+  }
+  return join(repoRoot, 'services', 'well-known', 'dist', 'server.js');
+}
+
+async function startService(server: string): Promise<[RunningProcess, string]> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}${PATH}`;
+  const [cmd, args] = pinned(process.execPath, [...flags(), server]);
+  const proc = await startProcess(cmd, args, {
+    env: {
+      WELL_KNOWN_BIND: `127.0.0.1:${port}`,
+      WELL_KNOWN_HOMESERVER_BASE_URL: `https://${DOMAIN}`,
+      WELL_KNOWN_LIVEKIT_SERVICE_URLS: `https://${DOMAIN}/livekit-jwt`,
+      WELL_KNOWN_SERVER: `${DOMAIN}:443`,
+    },
+    ready: () => httpReady(url),
+  });
+  return [proc, url];
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+  /** Requests answered per second of server CPU time: robust when the machine is shared. */
+  perCpuSecond: number;
+}
+
+async function measure(
+  pid: number,
+  url: string,
+  duration: number,
+  sample?: () => void,
+): Promise<Measure> {
+  const timer = sample === undefined ? undefined : setInterval(sample, 100);
+  const cpu0 = cpuSeconds(pid);
+  const r = await autocannon({ url, connections: CONNECTIONS, duration });
+  const cpu = cpuSeconds(pid) - cpu0;
+  clearInterval(timer);
+  return {
+    perCpuSecond: r.requests.total / cpu,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-well-known-'));
+const running: RunningProcess[] = [];
+try {
+  const [nginx, nginxUrl] = await startNginx(dir, true);
+  const [nginxQuiet, nginxQuietUrl] = await startNginx(dir, false);
+  const [service, serviceUrl] = await startService(buildService());
+  const idleRss = statusMiB(service.pid, 'VmRSS');
+  const peak = { rss: 0, anon: 0 };
+  const sample = (): void => {
+    peak.rss = Math.max(peak.rss, statusMiB(service.pid, 'VmRSS'));
+    peak.anon = Math.max(peak.anon, statusMiB(service.pid, 'RssAnon'));
+  };
+  running.push(nginx, nginxQuiet, service);
+
+  const targets: {
+    name: string;
+    pid: number;
+    url: string;
+    runs: Measure[];
+    sample?: () => void;
+  }[] = [
+    { name: 'nginx (seed config, access log on)', pid: nginx.pid, url: nginxUrl, runs: [] },
+    {
+      name: 'nginx (seed config, access log off)',
+      pid: nginxQuiet.pid,
+      url: nginxQuietUrl,
+      runs: [],
+    },
+    { name: 'well-known service', pid: service.pid, url: serviceUrl, runs: [], sample },
+  ];
+  console.log(
+    `well-known: ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${DURATION} s each, ` +
+      `servers pinned to core ${existsSync('/usr/bin/taskset') ? SERVER_CORE : '(no taskset)'}` +
+      (flags().length > 0 ? `, service node flags: ${flags().join(' ')}` : ''),
+  );
+  console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  for (const t of targets) await measure(t.pid, t.url, 2); // warm-up (JIT, connection pools)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) t.runs.push(await measure(t.pid, t.url, DURATION, t.sample));
+  }
+
+  const rows = targets.map((t) => ({
+    target: t.name,
+    'req/s': Math.round(mean(t.runs.map((r) => r.rps))),
+    'p50 ms': mean(t.runs.map((r) => r.p50)),
+    'p99 ms': mean(t.runs.map((r) => r.p99)),
+    'req per CPU s': Math.round(mean(t.runs.map((r) => r.perCpuSecond))),
+    'non-2xx/errors': t.runs.reduce((a, r) => a + r.bad, 0),
+  }));
+  console.table(rows);
+  const [seed, quiet, svc] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const hwm = statusMiB(service.pid, 'VmHWM');
+  const rss = peak.rss;
+  console.log(`ratio service/nginx (access log on):  ${(svc['req/s'] / seed['req/s']).toFixed(2)}`);
+  console.log(
+    `ratio service/nginx (access log off): ${(svc['req/s'] / quiet['req/s']).toFixed(2)}`,
+  );
+  console.log(
+    `service RSS: idle after start ${idleRss.toFixed(1)} MiB, peak under load ${rss.toFixed(1)} MiB ` +
+      `(of which anonymous ${peak.anon.toFixed(1)} MiB), VmHWM ${hwm.toFixed(1)} MiB`,
+  );
+  const ok =
+    svc['req/s'] >= 0.5 * seed['req/s'] &&
+    svc['p99 ms'] < 5 &&
+    rss < 64 &&
+    svc['non-2xx/errors'] === 0;
+  console.log(
+    `targets (>= 0.5 x nginx req/s, p99 < 5 ms, RSS < 64 MiB): ${ok ? 'met' : 'NOT met'}`,
+  );
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await Promise.all(running.map((p) => p.stop(3000)));
+  rmSync(dir, { recursive: true, force: true });
+}
