@@ -207,6 +207,7 @@ describe('rtc-sidecars init', () => {
     const dir = workDir();
     const run = await init(dir, '--turn-host', 'turn.example.org', '--proxy', 'standalone');
     const text = run.out.join('\n');
+    expect(run.out).toContain('Consistency check: passed');
     expect(text).toContain(`hi.example.org  A  ${PUBLIC_IP}`);
     expect(text).toContain(`turn.example.org  A  ${PUBLIC_IP}`);
     for (const port of [

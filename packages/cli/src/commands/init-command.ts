@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { checkDeployment, formatFinding } from '../check/check-deployment.ts';
 import { CliError, EXIT, UsageError } from '../cli-error.ts';
 import {
   type DeploymentSettings,
@@ -159,6 +160,14 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (registration === 'token') {
     io.out('Registration needs the token REGISTRATION_TOKEN from .env.');
   }
+  // The files are consistent by construction; checking them anyway catches a hand-edited
+  // compose.yaml or template in the checkout before the operator starts anything.
+  const findings = checkDeployment(outDir);
+  for (const finding of findings) io.err(formatFinding(finding));
+  if (findings.length > 0) {
+    throw new CliError(`the written files are inconsistent (${findings.length} problems above)`);
+  }
+  io.out('Consistency check: passed');
   io.out('');
   for (const line of operatorNotes(settings, outDir)) io.out(line);
   return EXIT.ok;

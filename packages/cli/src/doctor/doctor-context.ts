@@ -1,0 +1,70 @@
+import type { checkTurnRelay } from '@rtc-sidecars/turn';
+import type { Fetch } from './doctor-http.ts';
+
+/** How doctor logs in: a password (doctor logs in and out again) or an existing access token. */
+export type DoctorCredentials =
+  | { readonly user: string; readonly password: string }
+  | { readonly accessToken: string };
+
+/** What the operator asked for. */
+export interface DoctorSettings {
+  /** The Matrix server name users type into their client, e.g. `hi.example.org`. */
+  readonly domain: string;
+  readonly credentials?: DoctorCredentials;
+  /** Accept `http://` and `ws://` URLs in the deployment's documents (LAN test set-ups). */
+  readonly insecureHttp: boolean;
+  /** Limit for each network exchange. */
+  readonly timeoutMs: number;
+}
+
+/** The outcome of a LiveKit signalling join attempt. */
+export type SignalJoin =
+  | { readonly ok: true; readonly detail: string }
+  | { readonly ok: false; readonly detail: string };
+
+/** Everything doctor talks to the network through; tests inject fakes. */
+export interface DoctorDeps {
+  readonly fetch: Fetch;
+  /** Opens LiveKit's signalling WebSocket at `url` and waits for the join response. */
+  readonly signalJoin: (url: string, timeoutMs: number) => Promise<SignalJoin>;
+  /** packages/turn's relay check (Allocate, permission, round trip through the relay). */
+  readonly turnRelay: typeof checkTurnRelay;
+  /** A random suffix for the probe room and status message. */
+  readonly nonce: () => string;
+}
+
+/** A Matrix session doctor uses for the checks that need a user. */
+export interface Session {
+  readonly accessToken: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  /** True when doctor logged in itself and must log out at the end. */
+  readonly ownLogin: boolean;
+}
+
+/** What earlier checks found, for the later ones. */
+export interface Findings {
+  /** `m.homeserver.base_url` of the client document. */
+  baseUrl?: string;
+  /** LiveKit service URLs of `org.matrix.msc4143.rtc_foci`. */
+  wellKnownFoci?: readonly string[];
+  /** LiveKit service URLs of the transports endpoint. */
+  transportFoci?: readonly string[];
+  /** `m.server` of the server document, if served. */
+  server?: string;
+  session?: Session;
+  /** The LiveKit URL and JWT livekit-jwt minted. */
+  livekit?: { readonly url: string; readonly jwt: string };
+}
+
+/** The settings, the network and the findings so far: the argument of every check. */
+export interface DoctorContext {
+  readonly settings: DoctorSettings;
+  readonly deps: DoctorDeps;
+  readonly found: Findings;
+}
+
+/** The LiveKit service URL checks use: the transports endpoint's first, else well-known's. */
+export function focusUrl(found: Findings): string | undefined {
+  return found.transportFoci?.[0] ?? found.wellKnownFoci?.[0];
+}
