@@ -260,6 +260,17 @@ describe('rtc-sidecars check', () => {
     });
   });
 
+  it('should find LiveKit or coturn advertising another address than .env (external-ip-mismatch)', () => {
+    const findings = broken({
+      'livekit.yaml': (t) => t.replace(`node_ip: ${PUBLIC_IP}`, 'node_ip: 45.67.89.11'),
+      'turnserver.conf': (t) => t.replace(`external-ip=${PUBLIC_IP}`, 'external-ip=45.67.89.12'),
+    });
+    expect(findings.map((f) => `${where(f)} ${f.message}`)).toEqual([
+      `livekit.yaml rtc.node_ip [external-ip-mismatch] is 45.67.89.11, but EXTERNAL_IP in .env is ${PUBLIC_IP}`,
+      `turnserver.conf external-ip [external-ip-mismatch] is 45.67.89.12, but EXTERNAL_IP in .env is ${PUBLIC_IP}`,
+    ]);
+  });
+
   it('should find missing denied-peer-ip ranges (denied-peer-ip)', () => {
     const findings = broken({
       'turnserver.conf': (t) =>

@@ -1,7 +1,7 @@
 import { type Finding } from './finding.ts';
 import { federationRule, fociRule, turnUrisRule } from './homeserver-rules.ts';
 import { type Deployment, loadDeployment } from './load-deployment.ts';
-import { deniedPeerRule, nodeIpRule } from './media-rules.ts';
+import { deniedPeerRule, externalIpRule, nodeIpRule } from './media-rules.ts';
 import { portRule } from './port-rules.ts';
 import { livekitKeyRule, livekitSecretLengthRule, turnSecretRule } from './secret-rules.ts';
 
@@ -17,6 +17,7 @@ export const RULES: readonly ((d: Deployment) => Finding[])[] = [
   fociRule,
   portRule,
   nodeIpRule,
+  externalIpRule,
   deniedPeerRule,
 ];
 

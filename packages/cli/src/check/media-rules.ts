@@ -90,3 +90,33 @@ export function deniedPeerRule(d: Deployment): Finding[] {
   }
   return findings;
 }
+
+/**
+ * LiveKit's `node_ip` and coturn's `external-ip` must be the `EXTERNAL_IP` of `.env`: a stale
+ * address after a move gives calls that connect and carry no media.
+ */
+export function externalIpRule(d: Deployment): Finding[] {
+  const expected = d.env.EXTERNAL_IP;
+  if (expected === undefined || expected === '') return [];
+  const findings: Finding[] = [];
+  const nodeIp = livekitSetting(d, 'rtc.node_ip');
+  if (typeof nodeIp === 'string' && nodeIp !== '' && nodeIp !== expected) {
+    findings.push({
+      rule: 'external-ip-mismatch',
+      file: 'livekit.yaml',
+      key: 'rtc.node_ip',
+      message: `is ${nodeIp}, but EXTERNAL_IP in .env is ${expected}`,
+    });
+  }
+  const coturn = d.turnserver?.get('external-ip')?.[0];
+  const publicPart = coturn?.split('/')[0];
+  if (publicPart !== undefined && publicPart !== expected) {
+    findings.push({
+      rule: 'external-ip-mismatch',
+      file: 'turnserver.conf',
+      key: 'external-ip',
+      message: `is ${publicPart}, but EXTERNAL_IP in .env is ${expected}`,
+    });
+  }
+  return findings;
+}
