@@ -98,7 +98,9 @@ export async function startStack(timings: Timings): Promise<Stack> {
       createTestCertificates(certDir, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }),
     );
     const synapsePorts = { client: await freePort(), federation: await freePort() };
-    const serverName = `localhost:${synapsePorts.federation}`;
+    // An IP literal, not `localhost`: resolvers dial the first address of a name, and where
+    // `localhost` resolves to ::1 first that would miss Synapse's 127.0.0.1 listener.
+    const serverName = `127.0.0.1:${synapsePorts.federation}`;
     const [jwtPort, wellKnownPort] = [await freePort(), await freePort()];
 
     const livekitP = timings.measure('start livekit-server', () =>

@@ -23,7 +23,7 @@ export interface SynapseTurnOptions {
 export interface SynapseOptions {
   readonly turn?: SynapseTurnOptions;
   /**
-   * The server name. Defaults to `localhost:<federation port>`, which a Matrix server-name
+   * The server name. Defaults to `127.0.0.1:<federation port>`, which a Matrix server-name
    * resolver maps straight to the federation listener (explicit port, no SRV or well-known).
    */
   readonly serverName?: (ports: SynapsePorts) => string;
@@ -58,7 +58,7 @@ export interface Synapse {
   readonly baseUrl: string;
   /**
    * Federation + OpenID listener base URL (serves `/_matrix/federation/v1/openid/userinfo`):
-   * `https://localhost:<port>` with {@link SynapseOptions.federationTls}, else plain HTTP.
+   * `https://127.0.0.1:<port>` with {@link SynapseOptions.federationTls}, else plain HTTP.
    */
   readonly federationUrl: string;
   readonly federationPort: number;
@@ -102,7 +102,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
     client: await freePort(),
     federation: await freePort(),
   };
-  const serverName = options.serverName?.({ client, federation }) ?? `localhost:${federation}`;
+  const serverName = options.serverName?.({ client, federation }) ?? `127.0.0.1:${federation}`;
   const registrationSecret = randomBytes(24).toString('hex');
   await mkdir(join(dir, 'media'));
   await writeFile(join(dir, 'signing.key'), signingKey(), { mode: 0o600 });
@@ -159,9 +159,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
   return {
     serverName,
     baseUrl,
-    federationUrl: options.federationTls
-      ? `https://localhost:${federation}`
-      : `http://127.0.0.1:${federation}`,
+    federationUrl: `${options.federationTls ? 'https' : 'http'}://127.0.0.1:${federation}`,
     federationPort: federation,
     process: proc,
     register,
