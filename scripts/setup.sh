@@ -85,7 +85,7 @@ fi
 ln -sf "$LK_DIR/livekit-server" "$BIN/livekit-server"
 log "livekit-server $("$BIN/livekit-server" --version 2>/dev/null | head -1)"
 
-# --- Synapse (PyPI, pinned, in a virtualenv, cached) --------------------------------------------
+# --- Synapse (PyPI, pinned, in a virtualenv, cached) and openssl, for the end-to-end suite -------
 # The end-to-end suite runs a real Synapse for OpenID userinfo and /voip/turnServer.
 # matrix-synapse needs Python >= 3.10.
 SYNAPSE_VENV="$TOOLS/synapse-venv"
@@ -113,6 +113,15 @@ if [ "$(installed_synapse)" != "$SYNAPSE_VERSION" ]; then
   [ "$(installed_synapse)" = "$SYNAPSE_VERSION" ] || { log "matrix-synapse $SYNAPSE_VERSION did not install"; exit 1; }
 fi
 log "synapse $SYNAPSE_VERSION"
+# The e2e suite also issues a throw-away TLS certificate for Synapse's federation listener.
+if ! command -v openssl >/dev/null; then
+  if [ "${SETUP_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+    log "installing Debian package: openssl"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl >/dev/null
+  fi
+  command -v openssl >/dev/null || { log "openssl is required by the end-to-end suite"; exit 1; }
+fi
 
 # --- Workspace dependencies ---------------------------------------------------------------------
 log "installing workspace dependencies"
