@@ -118,6 +118,7 @@ if ! command -v openssl >/dev/null; then
   if [ "${SETUP_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
     log "installing Debian package: openssl"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl >/dev/null
   fi
   command -v openssl >/dev/null || { log "openssl is required by the end-to-end suite"; exit 1; }
