@@ -22,8 +22,9 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
-    // Extra node flags for the service, e.g. "--max-semi-space-size=1".
-    'node-flags': { type: 'string', default: '' },
+    // Node flags for the service; the default is what its start scripts use (a 1 MiB young
+    // generation semi-space keeps RSS down at no measurable throughput cost, see README).
+    'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
   },
 });
 const DURATION = Number(opts.duration);

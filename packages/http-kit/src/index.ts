@@ -8,6 +8,7 @@ export {
 export { MatrixError, type MatrixErrorBody } from './matrix-error.ts';
 export {
   installMatrixErrorHandlers,
+  matrixClientErrorHandler,
   matrixFrameworkErrors,
   sendMatrixError,
   toMatrixError,

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MatrixError } from './matrix-error.ts';
 
@@ -102,4 +103,37 @@ export function matrixFrameworkErrors(
   reply: FastifyReply,
 ): void {
   void sendMatrixError(reply, toMatrixError(error));
+}
+
+/**
+ * A Fastify `clientErrorHandler` for requests Node's HTTP parser refuses before any route runs
+ * (headers too large, malformed request line or header, request timeout): answers `431`, `400`
+ * or `408` as a Matrix error, with `headers` added (e.g. a service's CORS header), then closes
+ * the connection, as Node and Fastify do.
+ */
+export function matrixClientErrorHandler(
+  headers: Readonly<Record<string, string>> = {},
+): (error: NodeJS.ErrnoException, socket: Socket) => void {
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request headers too large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request timed out']
+          : [400, 'Malformed request'];
+    const errcode = status === 400 ? 'M_UNRECOGNIZED' : 'M_UNKNOWN';
+    const body = JSON.stringify({ errcode, error: message });
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}` +
+          `Content-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  };
 }

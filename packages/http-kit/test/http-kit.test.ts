@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   installMatrixErrorHandlers,
+  matrixClientErrorHandler,
   MatrixError,
   matrixFrameworkErrors,
   metricsPlugin,
@@ -107,5 +108,41 @@ describe('metricsPlugin', () => {
     await a.inject({ url: '/ok' });
     expect(a.metrics).not.toBe(b.metrics);
     expect((await b.inject({ url: '/metrics' })).body).not.toContain('route="/ok"');
+  });
+});
+
+describe('matrixClientErrorHandler', () => {
+  async function raw(port: number, request: string): Promise<string> {
+    const { connect } = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(request));
+      let out = '';
+      socket.on('data', (b: Buffer) => (out += b.toString()));
+      socket.on('close', () => {
+        resolve(out);
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it('should answer parser-level failures as Matrix errors with the given headers', async () => {
+    const app = Fastify({
+      logger: false,
+      clientErrorHandler: matrixClientErrorHandler({ 'access-control-allow-origin': '*' }),
+    });
+    apps.push(app);
+    app.get('/ok', async () => ({ ok: true }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const big = await raw(
+      port,
+      `GET /ok HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big).toContain('access-control-allow-origin: *\r\n');
+    expect(big).toContain('{"errcode":"M_UNKNOWN","error":"Request headers too large"}');
+    const bad = await raw(port, 'GET /ok HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bad).toContain('{"errcode":"M_UNRECOGNIZED","error":"Malformed request"}');
   });
 });

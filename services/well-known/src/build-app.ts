@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import {
   httpMetrics,
   installMatrixErrorHandlers,
+  matrixClientErrorHandler,
   loggerOptions,
   matrixFrameworkErrors,
   metricsPlugin,
@@ -73,6 +74,7 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
       reply.header('access-control-allow-origin', '*');
       matrixFrameworkErrors(error, request, reply);
     },
+    clientErrorHandler: matrixClientErrorHandler({ 'access-control-allow-origin': '*' }),
     // Nothing here takes a body; refuse big ones early.
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 100 },

@@ -42,6 +42,21 @@ describe('well-known server process', () => {
         { type: 'livekit', livekit_service_url: 'https://matrix.example.org/livekit-jwt' },
       ],
     });
+    // A request Node's parser refuses still gets a Matrix error with CORS, and the process lives.
+    const { connect } = await import('node:net');
+    const oversized = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1', () => {
+        socket.end(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      });
+      let out = '';
+      socket.on('data', (b: Buffer) => (out += b.toString()));
+      socket.on('close', () => {
+        resolve(out);
+      });
+    });
+    expect(oversized).toMatch(/^HTTP\/1\.1 431 /);
+    expect(oversized).toContain('access-control-allow-origin: *');
+    expect(oversized).toContain('"errcode":"M_UNKNOWN"');
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ errcode: 'M_UNRECOGNIZED' });
