@@ -8,7 +8,7 @@ export {
   deriveUrls,
   type Federation,
   PORTS,
-  type Proxy,
+  type ProxyMode,
   type Registration,
 } from './deployment/deployment-settings.ts';
 export { parsePublicAddress } from './deployment/public-address.ts';

@@ -235,6 +235,7 @@ describe('rtc-sidecars init', () => {
     [['--domain', '203.0.113.9'], /is an IP address/],
     [['--domain', 'bad_label.example.org'], /not a valid server name/],
     [['--domain', 'x-.example.org'], /not a valid server name/],
+    [['--turn-host', 'turn'], /--turn-host "turn" is not fully qualified/],
     [['--external-ip', '10.0.0.5'], /not a public address \(it is in the private range\)/],
     [['--external-ip', '127.0.0.1'], /loopback/],
     [['--external-ip', '100.64.1.1'], /carrierGradeNat/],

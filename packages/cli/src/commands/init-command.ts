@@ -85,7 +85,9 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   ] as const);
   const proxy = oneOfFlag('proxy', values.proxy, ['external', 'standalone'] as const);
   const turnHost =
-    values['turn-host'] === undefined ? serverName : parseServerName(values['turn-host']);
+    values['turn-host'] === undefined
+      ? serverName
+      : parseServerName(values['turn-host'], '--turn-host');
   const traefikNetwork =
     values['traefik-network'] ??
     (proxy === 'standalone' ? 'rtc-sidecars-proxy' : 'runtipi_tipi_main_network');

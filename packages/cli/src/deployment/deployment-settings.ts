@@ -6,7 +6,7 @@ export type Federation = 'on' | 'off';
 /** Who may register: anyone, holders of the generated token, or nobody. */
 export type Registration = 'open' | 'token' | 'off';
 /** Which Traefik routes traffic: an existing one on a shared network, or the bundled one. */
-export type Proxy = 'external' | 'standalone';
+export type ProxyMode = 'external' | 'standalone';
 
 /** Fixed ports of the bundle. Media ports bypass the proxy, so each must be opened. */
 export const PORTS = Object.freeze({
@@ -33,7 +33,7 @@ export interface DeploymentSettings {
   readonly turnHost: string;
   readonly federation: Federation;
   readonly registration: Registration;
-  readonly proxy: Proxy;
+  readonly proxy: ProxyMode;
   readonly acmeEmail: string;
   /** Name of the Docker network Traefik and the routed services share. */
   readonly traefikNetwork: string;

@@ -15,34 +15,34 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
  *
  * @throws {@link UsageError} with a one-line reason.
  */
-export function parseServerName(input: string): string {
+export function parseServerName(input: string, flag = '--domain'): string {
   const name = input.trim().toLowerCase();
-  if (name === '') throw new UsageError('--domain is required (e.g. --domain hi.example.org)');
+  if (name === '') throw new UsageError(`${flag} is required (e.g. ${flag} hi.example.org)`);
   const bare = name.startsWith('[') ? name.slice(1, name.indexOf(']')) : name.split(':')[0];
   if (isIP(bare ?? '') !== 0) {
     throw new UsageError(
-      `--domain "${input}" is an IP address; a Matrix server name here must be a DNS name`,
+      `${flag} "${input}" is an IP address; a Matrix server name here must be a DNS name`,
     );
   }
   if (name.includes(':')) {
     throw new UsageError(
-      `--domain "${input}" carries a port; give the bare name, the bundle serves it on 443`,
+      `${flag} "${input}" carries a port; give the bare name, the bundle serves it on 443`,
     );
   }
   if (name.endsWith('.')) {
-    throw new UsageError(`--domain "${input}" must not end with a dot`);
+    throw new UsageError(`${flag} "${input}" must not end with a dot`);
   }
-  if (name.length > 253) throw new UsageError(`--domain "${input}" is longer than 253 characters`);
+  if (name.length > 253) throw new UsageError(`${flag} "${input}" is longer than 253 characters`);
   const labels = name.split('.');
   if (labels.length < 2) {
-    throw new UsageError(`--domain "${input}" is not fully qualified (e.g. hi.example.org)`);
+    throw new UsageError(`${flag} "${input}" is not fully qualified (e.g. hi.example.org)`);
   }
   const bad = labels.find((l) => !LABEL.test(l));
   if (bad !== undefined) {
-    throw new UsageError(`--domain "${input}" is not a valid server name (bad label "${bad}")`);
+    throw new UsageError(`${flag} "${input}" is not a valid server name (bad label "${bad}")`);
   }
   if (/^\d+$/.test(labels.at(-1) ?? '')) {
-    throw new UsageError(`--domain "${input}" has a numeric top-level label`);
+    throw new UsageError(`${flag} "${input}" has a numeric top-level label`);
   }
   return name;
 }
