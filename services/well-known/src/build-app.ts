@@ -14,9 +14,8 @@ import type { WellKnownConfig } from './config.ts';
 import { buildDocuments } from './documents.ts';
 import { prerenderedResponder } from './prerendered-responder.ts';
 import { HealthSchema } from './schemas.ts';
-import { staticDocument } from './static-document.ts';
 import { transportsRoutes } from './transports-routes.ts';
-import { wellKnownRoutes } from './well-known-routes.ts';
+import { DOCUMENT_PATHS, renderDocuments, wellKnownRoutes } from './well-known-routes.ts';
 import { WhoamiClient, type WhoamiResult } from './whoami-client.ts';
 
 /** Options for {@link buildApp}, mostly for tests. */
@@ -44,16 +43,12 @@ const CORS: FastifyCorsOptions = {
 export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {}): FastifyInstance {
   const registry = new Registry();
   const documents = buildDocuments(config);
+  const rendered = renderDocuments(documents);
   const fastPath = prerenderedResponder(
-    (
-      [
-        ['/.well-known/matrix/client', documents.client],
-        ['/.well-known/matrix/server', documents.server],
-        ['/.well-known/matrix/support', documents.support],
-      ] as const
-    )
-      .filter(([, doc]) => doc !== undefined)
-      .map(([path, doc]) => ({ path, document: staticDocument(doc) })),
+    (Object.keys(DOCUMENT_PATHS) as (keyof typeof DOCUMENT_PATHS)[]).flatMap((name) => {
+      const document = rendered[name];
+      return document === undefined ? [] : [{ path: DOCUMENT_PATHS[name], document }];
+    }),
     config.cacheMaxAge,
     httpMetrics(registry),
   );
@@ -99,7 +94,7 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
   });
   app.addHook('onClose', async () => whoami.close());
 
-  void app.register(wellKnownRoutes, { documents, cacheMaxAge: config.cacheMaxAge });
+  void app.register(wellKnownRoutes, { rendered, cacheMaxAge: config.cacheMaxAge });
   void app.register(transportsRoutes, { transports: documents.transports, whoami });
   app.get(
     '/healthz',

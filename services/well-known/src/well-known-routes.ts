@@ -11,9 +11,30 @@ import {
 } from './schemas.ts';
 import { ifNoneMatch, type StaticDocument, staticDocument } from './static-document.ts';
 
+/** Where each document is served. */
+export const DOCUMENT_PATHS = {
+  client: '/.well-known/matrix/client',
+  server: '/.well-known/matrix/server',
+  support: '/.well-known/matrix/support',
+} as const;
+
+/** The documents serialised once, with their ETags; `undefined` when not configured. */
+export type RenderedDocuments = {
+  readonly [K in keyof typeof DOCUMENT_PATHS]: StaticDocument | undefined;
+};
+
+/** Serialises the well-known documents, once, at start-up. */
+export function renderDocuments(documents: Documents): RenderedDocuments {
+  return {
+    client: staticDocument(documents.client),
+    server: documents.server === undefined ? undefined : staticDocument(documents.server),
+    support: documents.support === undefined ? undefined : staticDocument(documents.support),
+  };
+}
+
 /** Options for {@link wellKnownRoutes}. */
 export interface WellKnownRoutesOptions {
-  readonly documents: Documents;
+  readonly rendered: RenderedDocuments;
   /** `Cache-Control: max-age` in seconds. */
   readonly cacheMaxAge: number;
 }
@@ -32,7 +53,7 @@ export async function wellKnownRoutes(
   options: WellKnownRoutesOptions,
 ): Promise<void> {
   const cacheControl = `public, max-age=${options.cacheMaxAge}`;
-  const { client, server, support } = options.documents;
+  const { client, server, support } = options.rendered;
   const serve = (
     url: string,
     name: string,
@@ -56,11 +77,7 @@ export async function wellKnownRoutes(
       },
     );
   };
-  serve('/.well-known/matrix/client', 'client', ClientDocumentSchema, staticDocument(client));
-  serve('/.well-known/matrix/server', 'server', ServerDocumentSchema, maybe(server));
-  serve('/.well-known/matrix/support', 'support', SupportDocumentSchema, maybe(support));
-}
-
-function maybe(value: object | undefined): StaticDocument | undefined {
-  return value === undefined ? undefined : staticDocument(value);
+  serve(DOCUMENT_PATHS.client, 'client', ClientDocumentSchema, client);
+  serve(DOCUMENT_PATHS.server, 'server', ServerDocumentSchema, server);
+  serve(DOCUMENT_PATHS.support, 'support', SupportDocumentSchema, support);
 }
