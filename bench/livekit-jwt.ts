@@ -4,7 +4,8 @@
 // other. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,10 @@ const { values: opts } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     // Internal: run as the fake homeserver (a separate process, so it gets its own core).
     'serve-userinfo': { type: 'boolean', default: false },
+    // Internal: run the calibration floor (see serveBaseline) on --port, homeserver on --hs-port.
+    'serve-baseline': { type: 'boolean', default: false },
+    port: { type: 'string', default: '0' },
+    'hs-port': { type: 'string', default: '0' },
   },
 });
 
@@ -50,6 +55,43 @@ function serveUserinfo(): void {
     process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+/**
+ * Calibration floor: the least a Node.js process can do per token request (read the body,
+ * `JSON.parse`, one keep-alive userinfo call, one HMAC, answer), with no framework, validation,
+ * hashing, logging or metrics. Measured on the same core as the service, it tells how much of
+ * the figures is this machine and how much is the service.
+ */
+function serveBaseline(): void {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST') {
+      res.end(); // readiness probe
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        openid_token: { access_token: string };
+      };
+      const path = `/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(body.openid_token.access_token)}`;
+      request({ host: '127.0.0.1', port: Number(opts['hs-port']), path, agent }, (hsRes) => {
+        const parts: Buffer[] = [];
+        hsRes.on('data', (c: Buffer) => parts.push(c));
+        hsRes.on('end', () => {
+          const { sub } = JSON.parse(Buffer.concat(parts).toString()) as { sub: string };
+          const jwt = createHmac('sha256', 'secret').update(sub).digest('base64url');
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ url: 'ws://127.0.0.1:9', jwt }));
+        });
+      }).end();
+    });
+  });
+  server.listen(Number(opts.port), '127.0.0.1');
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 /** Runs `command` on `core` with taskset when the machine has it. */
@@ -87,6 +129,27 @@ interface Measure {
   p50: number;
   p99: number;
   bad: number;
+  /** Service CPU time (user + system) per answered request, in microseconds. */
+  cpuUs: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) are utime and stime in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs `fn` and charges the service's CPU time to the requests it answered. */
+async function withCpu(
+  pid: number,
+  fn: () => Promise<Omit<Measure, 'cpuUs'> & { total: number }>,
+): Promise<Measure> {
+  const before = cpuSeconds(pid);
+  const m = await fn();
+  const used = cpuSeconds(pid) - before;
+  return { rps: m.rps, p50: m.p50, p99: m.p99, bad: m.bad, cpuUs: (used * 1e6) / m.total };
 }
 
 const BODY = JSON.stringify({
@@ -102,7 +165,10 @@ const BODY = JSON.stringify({
 });
 
 /** Pooled keep-alive connections, driven by autocannon. */
-async function measurePooled(url: string, duration: number): Promise<Measure> {
+async function measurePooled(
+  url: string,
+  duration: number,
+): Promise<Omit<Measure, 'cpuUs'> & { total: number }> {
   const r = await autocannon({
     url,
     method: 'POST',
@@ -116,6 +182,7 @@ async function measurePooled(url: string, duration: number): Promise<Measure> {
     p50: r.latency.p50,
     p99: r.latency.p99,
     bad: r.errors + r.timeouts + r.non2xx,
+    total: r.requests.total,
   };
 }
 
@@ -124,7 +191,10 @@ async function measurePooled(url: string, duration: number): Promise<Measure> {
  * that do not reuse connections would send them. autocannon's `reconnectRate: 1` fails on this
  * machine, so this loop drives the same number of concurrent clients with node:http.
  */
-async function measurePerRequest(url: string, duration: number): Promise<Measure> {
+async function measurePerRequest(
+  url: string,
+  duration: number,
+): Promise<Omit<Measure, 'cpuUs'> & { total: number }> {
   const latencies: number[] = [];
   let bad = 0;
   const deadline = Date.now() + duration * 1000;
@@ -162,7 +232,13 @@ async function measurePerRequest(url: string, duration: number): Promise<Measure
   latencies.sort((a, b) => a - b);
   const at = (q: number): number =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), bad };
+  return {
+    rps: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+    bad,
+    total: latencies.length,
+  };
 }
 
 /** Mean of each figure over the rounds; errors are summed. */
@@ -174,6 +250,7 @@ function average(runs: Measure[]): Measure {
     p50: mean((m) => m.p50),
     p99: mean((m) => m.p99),
     bad: runs.reduce((a, m) => a + m.bad, 0),
+    cpuUs: mean((m) => m.cpuUs),
   };
 }
 
@@ -231,13 +308,29 @@ async function main(): Promise<void> {
     const pooledRuns: Measure[] = [];
     const perRequestRuns: Measure[] = [];
     for (let round = 0; round < Number(opts.rounds); round++) {
-      pooledRuns.push(await measurePooled(url, duration));
-      perRequestRuns.push(await measurePerRequest(url, duration));
+      pooledRuns.push(await withCpu(service.pid, () => measurePooled(url, duration)));
+      perRequestRuns.push(await withCpu(service.pid, () => measurePerRequest(url, duration)));
     }
     const pooled = average(pooledRuns);
     const perRequest = average(perRequestRuns);
     const hwm = statusMiB(service.pid, 'VmHWM');
     clearInterval(sampler);
+    await service.stop(3000);
+
+    const floorPort = await freePort();
+    const [floorCmd, floorArgs] = pinned(SERVICE_CORE, process.execPath, [
+      fileURLToPath(import.meta.url),
+      '--serve-baseline',
+      `--port=${floorPort}`,
+      `--hs-port=${hsPort}`,
+    ]);
+    const floor = await startProcess(floorCmd, floorArgs, {
+      ready: () => httpReady(`http://127.0.0.1:${floorPort}/`),
+    });
+    running.push(floor);
+    const floorUrl = `http://127.0.0.1:${floorPort}/get_token`;
+    await measurePooled(floorUrl, 2);
+    const floorPooled = await withCpu(floor.pid, () => measurePooled(floorUrl, duration));
 
     const row = (mode: string, m: Measure) => ({
       mode,
@@ -245,10 +338,14 @@ async function main(): Promise<void> {
       'p50 ms': Number(m.p50.toFixed(1)),
       'p99 ms': Number(m.p99.toFixed(1)),
       'non-2xx/errors': m.bad,
+      'service CPU µs/req': Math.round(m.cpuUs),
+      // What one core could serve if the service had it to itself (the machine may be shared).
+      'req/s per busy core': Math.round(1e6 / m.cpuUs),
     });
     console.table([
       row('pooled (keep-alive)', pooled),
       row('one connection per request', perRequest),
+      row('calibration floor, pooled (bare node:http)', floorPooled),
     ]);
     console.log(
       `service: ready ${readyMs} ms after spawn, RSS idle ${idle.toFixed(1)} MiB, ` +
@@ -266,4 +363,5 @@ async function main(): Promise<void> {
 }
 
 if (opts['serve-userinfo']) serveUserinfo();
+else if (opts['serve-baseline']) serveBaseline();
 else await main();
