@@ -25,8 +25,8 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '32' },
     'log-level': { type: 'string', default: 'info' },
-    // Extra node flags for the service, e.g. "--max-semi-space-size=2".
-    'node-flags': { type: 'string', default: '' },
+    // Node flags for the service; the default is what its start:dist script uses.
+    'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
     // Internal: run as the fake homeserver (a separate process, so it gets its own core).
     'serve-userinfo': { type: 'boolean', default: false },
     // Internal: run the calibration floor (see serveBaseline) on --port, homeserver on --hs-port.
