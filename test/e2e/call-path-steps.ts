@@ -153,11 +153,13 @@ export function callPathSteps(ctx: CallContext): void {
       'LiveKit connect relay-only (alice)',
       ctx.sfu(alice),
       relayOnly(turnA),
+      1,
     );
     const roomB = await ctx.join(
       'LiveKit connect relay-only (bob)',
       ctx.sfu(bob),
       relayOnly(turnB),
+      1,
     );
     const idA = roomA.localParticipant?.identity ?? '';
     await ctx.hop('participants see each other (relay)', () =>

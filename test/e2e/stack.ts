@@ -43,13 +43,25 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Awaits every start; tracks each that succeeded (so it gets stopped), then throws the first failure. */
-async function allStarted<const T extends readonly Promise<{ stop(): Promise<unknown> }>[]>(
+/** Something started that has to be stopped again. */
+interface Stoppable {
+  stop(): Promise<unknown>;
+}
+
+function isStoppable(value: unknown): value is Stoppable {
+  return typeof value === 'object' && value !== null && 'stop' in value;
+}
+
+/**
+ * Awaits every start; tracks each started component (so it gets stopped), then throws the first
+ * failure. Unlike `Promise.all`, nothing that started is forgotten when another start failed.
+ */
+async function allStarted<const T extends readonly Promise<unknown>[]>(
   starts: T,
-  track: (c: { stop(): Promise<unknown> }) => unknown,
+  track: (c: Stoppable) => unknown,
 ): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(starts);
-  for (const r of results) if (r.status === 'fulfilled') track(r.value);
+  for (const r of results) if (r.status === 'fulfilled' && isStoppable(r.value)) track(r.value);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
@@ -65,8 +77,8 @@ async function allStarted<const T extends readonly Promise<{ stop(): Promise<unk
  */
 export async function startStack(timings: Timings): Promise<Stack> {
   const secrets = await timings.measure('rtc-sidecars init (secrets)', () => initSecrets(DOMAIN));
-  const started: { stop(): Promise<unknown> }[] = [];
-  const track = <T extends { stop(): Promise<unknown> }>(component: T): T => {
+  const started: Stoppable[] = [];
+  const track = <T extends Stoppable>(component: T): T => {
     started.push(component);
     return component;
   };
@@ -74,29 +86,32 @@ export async function startStack(timings: Timings): Promise<Stack> {
     await Promise.allSettled(started.reverse().map((c) => c.stop()));
   };
   try {
-    const coturn = track(
-      await timings.measure('start coturn', () =>
-        startCoturn((layout) =>
-          renderTurnserverConf({
-            realm: 'turn.e2e.test',
-            secrets: [secrets.turnSecret],
-            listeningPort: layout.port,
-            relayPorts: layout.relayPorts,
-            verbose: true,
-            testOnly: { workDir: layout.workDir, allowLoopbackPeers: true },
-          }),
-        ),
-      ),
-    );
-    const turnUri = `turn:127.0.0.1:${coturn.port}?transport=udp`;
     // Synapse's federation listener gets a certificate from a throw-away CA that only
     // livekit-jwt trusts, so OpenID verification runs the real path: server-name resolution,
     // then verified TLS to the federation port.
     const certDir = await mkdtemp(join(tmpdir(), 'e2e-ca-'));
     started.push({ stop: () => rm(certDir, { recursive: true, force: true }) });
-    const certificates = await timings.measure('issue test certificates', () =>
-      createTestCertificates(certDir, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }),
+    const [coturn, certificates] = await allStarted(
+      [
+        timings.measure('start coturn', () =>
+          startCoturn((layout) =>
+            renderTurnserverConf({
+              realm: 'turn.e2e.test',
+              secrets: [secrets.turnSecret],
+              listeningPort: layout.port,
+              relayPorts: layout.relayPorts,
+              verbose: true,
+              testOnly: { workDir: layout.workDir, allowLoopbackPeers: true },
+            }),
+          ),
+        ),
+        timings.measure('issue test certificates', () =>
+          createTestCertificates(certDir, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }),
+        ),
+      ] as const,
+      track,
     );
+    const turnUri = `turn:127.0.0.1:${coturn.port}?transport=udp`;
     const synapsePorts = { client: await freePort(), federation: await freePort() };
     // An IP literal, not `localhost`: resolvers dial the first address of a name, and where
     // `localhost` resolves to ::1 first that would miss Synapse's 127.0.0.1 listener.

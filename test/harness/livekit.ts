@@ -12,6 +12,8 @@ export interface LivekitOptions {
   /** LiveKit's `room.auto_create`; false (the production setting) unless a test needs it. */
   readonly autoCreateRooms?: boolean;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Extra `rtc:` settings merged over the defaults. */
+  readonly rtc?: Readonly<Record<string, unknown>>;
 }
 
 /** A running livekit-server on loopback. */
@@ -46,7 +48,10 @@ export function livekitConfig(
         use_external_ip: false,
         node_ip: '127.0.0.1',
         enable_loopback_candidate: true,
+        // Only the address clients here can reach: no IPv6 or other interface candidates.
+        ips: { includes: ['127.0.0.1/32'] },
         stun_servers: [],
+        ...options.rtc,
       },
       room: { auto_create: options.autoCreateRooms ?? false },
       keys: { [options.apiKey]: options.apiSecret },
