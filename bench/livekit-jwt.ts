@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -304,6 +305,7 @@ async function main(): Promise<void> {
         `${opts.rounds} round(s) of ${duration} s per mode, service on core ${SERVICE_CORE}, log level ${opts['log-level']}, ` +
         `node flags "${opts['node-flags']}"`,
     );
+    const loadBefore = loadavg()[0] ?? NaN;
     await measurePooled(url, 2); // warm-up: JIT, connection pool to the homeserver
     const pooledRuns: Measure[] = [];
     const perRequestRuns: Measure[] = [];
@@ -350,6 +352,10 @@ async function main(): Promise<void> {
     console.log(
       `service: ready ${readyMs} ms after spawn, RSS idle ${idle.toFixed(1)} MiB, ` +
         `peak (VmHWM) ${hwm.toFixed(1)} MiB, of which anonymous (peak RssAnon) ${peakAnon.value.toFixed(1)} MiB`,
+    );
+    console.log(
+      `1-minute load average: ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? NaN).toFixed(2)} after ` +
+        `(2 cores; above ~2 the machine is shared and wall-clock figures understate the service)`,
     );
     const ok =
       pooled.rps >= 2000 && pooled.p99 < 20 && hwm < 64 && pooled.bad + perRequest.bad === 0;
