@@ -23,7 +23,8 @@ export const PROBLEMS = {
     fix: 'Serve /.well-known/matrix/* from the well-known service (it sets Content-Type: application/json).',
   },
   'well-known-invalid': {
-    cause: 'The document is not the JSON clients expect (a static file with a typo, or an HTML page).',
+    cause:
+      'The document is not the JSON clients expect (a static file with a typo, or an HTML page).',
     fix: 'Regenerate the configuration with rtc-sidecars init and let the well-known service serve it.',
   },
   'base-url-not-https': {
@@ -134,8 +135,8 @@ export const PROBLEMS = {
   },
   'presence-disabled': {
     cause:
-      'The homeserver refuses presence (the seed deployment\u2019s original problem): clients cannot set a status message.',
-    fix: 'Enable allow_local_presence and allow_incoming_presence in continuwuity (rtc-sidecars init does).',
+      'The homeserver refuses or silently drops presence updates (presence disabled), the original problem of the seed deployment: clients cannot set a status message.',
+    fix: 'Enable allow_local_presence and allow_incoming_presence in continuwuity (rtc-sidecars init does; Synapse: presence.enabled).',
   },
   'presence-not-stored': {
     cause: 'The homeserver accepted a status message but did not return it.',

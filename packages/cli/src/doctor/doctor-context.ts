@@ -3,8 +3,7 @@ import type { Fetch } from './doctor-http.ts';
 
 /** How doctor logs in: a password (doctor logs in and out again) or an existing access token. */
 export type DoctorCredentials =
-  | { readonly user: string; readonly password: string }
-  | { readonly accessToken: string };
+  { readonly user: string; readonly password: string } | { readonly accessToken: string };
 
 /** What the operator asked for. */
 export interface DoctorSettings {
@@ -15,12 +14,13 @@ export interface DoctorSettings {
   readonly insecureHttp: boolean;
   /** Limit for each network exchange. */
   readonly timeoutMs: number;
+  /** Check ids not to run (`--skip`); they are reported as skipped. */
+  readonly skip?: readonly string[];
 }
 
 /** The outcome of a LiveKit signalling join attempt. */
 export type SignalJoin =
-  | { readonly ok: true; readonly detail: string }
-  | { readonly ok: false; readonly detail: string };
+  { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly detail: string };
 
 /** Everything doctor talks to the network through; tests inject fakes. */
 export interface DoctorDeps {
@@ -31,6 +31,8 @@ export interface DoctorDeps {
   readonly turnRelay: typeof checkTurnRelay;
   /** A random suffix for the probe room and status message. */
   readonly nonce: () => string;
+  /** Waits, e.g. as a rate limit asks. */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** A Matrix session doctor uses for the checks that need a user. */
@@ -55,6 +57,16 @@ export interface Findings {
   session?: Session;
   /** The LiveKit URL and JWT livekit-jwt minted. */
   livekit?: { readonly url: string; readonly jwt: string };
+  /** The homeserver's TURN credentials (`/voip/turnServer`). */
+  turn?: TurnServer;
+}
+
+/** TURN credentials as the homeserver hands them to clients. */
+export interface TurnServer {
+  readonly username: string;
+  readonly password: string;
+  readonly uris: readonly string[];
+  readonly ttl: number;
 }
 
 /** The settings, the network and the findings so far: the argument of every check. */

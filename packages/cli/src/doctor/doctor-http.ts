@@ -80,7 +80,10 @@ export function asObject(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** `obj[key]` when it is a non-empty string. */
-export function stringField(obj: Record<string, unknown> | undefined, key: string): string | undefined {
+export function stringField(
+  obj: Record<string, unknown> | undefined,
+  key: string,
+): string | undefined {
   const value = obj?.[key];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

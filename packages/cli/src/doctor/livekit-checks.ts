@@ -26,7 +26,10 @@ export async function checkJwtHealth(ctx: DoctorContext): Promise<CheckOutcome> 
     timeoutMs: ctx.settings.timeoutMs,
   });
   if (answer.status !== 200) {
-    return fail(statusProblem(answer.status, 'jwt-not-routed', 'jwt-unreachable'), `${url}: ${describeAnswer(answer)}`);
+    return fail(
+      statusProblem(answer.status, 'jwt-not-routed', 'jwt-unreachable'),
+      `${url}: ${describeAnswer(answer)}`,
+    );
   }
   return pass(url);
 }
@@ -41,7 +44,10 @@ export async function checkGetToken(ctx: DoctorContext): Promise<CheckOutcome> {
   const focus = focusUrl(ctx.found);
   if (focus === undefined) return skip(NO_FOCUS);
   const timeoutMs = ctx.settings.timeoutMs;
-  const openIdUrl = clientUrl(ctx, `/user/${encodeURIComponent(session.userId)}/openid/request_token`);
+  const openIdUrl = clientUrl(
+    ctx,
+    `/user/${encodeURIComponent(session.userId)}/openid/request_token`,
+  );
   const openId = await request(ctx.deps.fetch, openIdUrl, {
     method: 'POST',
     headers: bearer(session),
@@ -115,7 +121,10 @@ export async function checkLivekitJoin(ctx: DoctorContext): Promise<CheckOutcome
       `${shown}: ${describeAnswer(answer)}`,
     );
   }
-  const joined = await ctx.deps.signalJoin(signalUrl(livekit.url, livekit.jwt), ctx.settings.timeoutMs);
+  const joined = await ctx.deps.signalJoin(
+    signalUrl(livekit.url, livekit.jwt),
+    ctx.settings.timeoutMs,
+  );
   if (!joined.ok) return fail('livekit-unreachable', `${livekit.url}: ${joined.detail}`);
   return pass(`token accepted, ${joined.detail}`);
 }

@@ -1,4 +1,9 @@
-import { BROWSER_ORIGIN, livekitServiceUrls, requireSecureUrl, wellKnownUrl } from './discovery-checks.ts';
+import {
+  BROWSER_ORIGIN,
+  livekitServiceUrls,
+  requireSecureUrl,
+  wellKnownUrl,
+} from './discovery-checks.ts';
 import { type CheckOutcome, CheckFailure, fail, pass } from './doctor-check.ts';
 import type { DoctorContext } from './doctor-context.ts';
 import { asObject, describeAnswer, joinUrl, request, stringField } from './doctor-http.ts';
@@ -18,7 +23,10 @@ function allowsOrigin(headers: Headers): boolean {
 export async function checkCors(ctx: DoctorContext): Promise<CheckOutcome> {
   const { fetch: fetchFn } = ctx.deps;
   const timeoutMs = ctx.settings.timeoutMs;
-  const transports = joinUrl(ctx.found.baseUrl ?? `https://${ctx.settings.domain}`, TRANSPORTS_PATH);
+  const transports = joinUrl(
+    ctx.found.baseUrl ?? `https://${ctx.settings.domain}`,
+    TRANSPORTS_PATH,
+  );
   const missing: string[] = [];
   for (const url of [wellKnownUrl(ctx.settings.domain, 'client'), transports]) {
     const answer = await request(fetchFn, url, {

@@ -7,7 +7,10 @@ export const NO_CREDENTIALS = 'needs --user/--password or --access-token';
 
 /** The homeserver's client-server URL for `path`. */
 export function clientUrl(ctx: DoctorContext, path: string): string {
-  return joinUrl(ctx.found.baseUrl ?? `https://${ctx.settings.domain}`, `/_matrix/client/v3${path}`);
+  return joinUrl(
+    ctx.found.baseUrl ?? `https://${ctx.settings.domain}`,
+    `/_matrix/client/v3${path}`,
+  );
 }
 
 /** Headers carrying the session's access token. */
@@ -62,7 +65,10 @@ export async function checkLogin(ctx: DoctorContext): Promise<CheckOutcome> {
   const userId = stringField(body, 'user_id');
   const deviceId = stringField(body, 'device_id');
   if (answer.status !== 200 || !accessToken || !userId || !deviceId) {
-    throw new CheckFailure('login-failed', `login as ${credentials.user}: ${describeAnswer(answer)}`);
+    throw new CheckFailure(
+      'login-failed',
+      `login as ${credentials.user}: ${describeAnswer(answer)}`,
+    );
   }
   ctx.found.session = { accessToken, userId, deviceId, ownLogin: true };
   return pass(`logged in as ${userId} (device ${deviceId})`);

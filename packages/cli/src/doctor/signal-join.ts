@@ -9,7 +9,11 @@ export function signalUrl(livekitUrl: string, jwt: string): string {
   url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/rtc`;
   // auto_subscribe off: doctor only proves the join and leaves, it never wants media.
-  url.search = new URLSearchParams({ access_token: jwt, auto_subscribe: '0', protocol: '15' }).toString();
+  url.search = new URLSearchParams({
+    access_token: jwt,
+    auto_subscribe: '0',
+    protocol: '15',
+  }).toString();
   return url.toString();
 }
 

@@ -1,0 +1,393 @@
+import { TurnError } from '@rtc-sidecars/turn';
+import { describe, expect, it } from 'vitest';
+
+import {
+  checkClientDocument,
+  checkClientVersions,
+  checkServerDocument,
+  checkSupportDocument,
+} from '../src/doctor/discovery-checks.ts';
+import {
+  CheckFailure,
+  type CheckOutcome,
+  type CheckResult,
+  runCheck,
+} from '../src/doctor/doctor-check.ts';
+import type { DoctorContext, DoctorSettings, Findings } from '../src/doctor/doctor-context.ts';
+import { checkGetToken, checkJwtHealth, checkLivekitJoin } from '../src/doctor/livekit-checks.ts';
+import {
+  checkCors,
+  checkFederationOpenId,
+  checkTransports,
+  federationOrigin,
+} from '../src/doctor/routing-checks.ts';
+import { checkLogin } from '../src/doctor/session-checks.ts';
+import { checkTurnRelayUri, checkTurnServer } from '../src/doctor/turn-checks.ts';
+import {
+  FAKE_DOMAIN,
+  FAKE_FOCUS,
+  fakeContext,
+  healthyRoutes,
+  type Routes,
+  SESSION,
+} from './doctor-fakes.ts';
+
+const WK = `https://${FAKE_DOMAIN}/.well-known/matrix`;
+const CS = `https://${FAKE_DOMAIN}/_matrix/client`;
+const TRANSPORTS = `${CS}/unstable/org.matrix.msc4143/rtc/transports`;
+const FOUND = { baseUrl: `https://${FAKE_DOMAIN}`, wellKnownFoci: [FAKE_FOCUS] };
+
+/** Runs `check` on a context over the healthy routes with `changes` applied. */
+async function outcome(
+  check: (ctx: DoctorContext) => Promise<CheckOutcome>,
+  changes: Routes = {},
+  found: Findings = {},
+  settings: Partial<DoctorSettings> = {},
+): Promise<{ result: CheckResult; ctx: DoctorContext }> {
+  const ctx = fakeContext({ ...healthyRoutes(), ...changes }, found, { settings });
+  const result = await runCheck('id', 'title', () => check(ctx));
+  return { result, ctx };
+}
+
+describe('discovery checks', () => {
+  it('should read the base URL and focus from the client document', async () => {
+    const { result, ctx } = await outcome(checkClientDocument);
+    expect(result.status).toBe('pass');
+    expect(ctx.found).toMatchObject(FOUND);
+  });
+
+  it('should name a 404 and a 504 on the client document as routing problems', async () => {
+    const notFound = await outcome(checkClientDocument, { [`GET ${WK}/client`]: { status: 404 } });
+    expect(notFound.result.problem).toBe('well-known-404');
+    const gateway = await outcome(checkClientDocument, {
+      [`GET ${WK}/client`]: { status: 504, text: 'Gateway Timeout' },
+    });
+    expect(gateway.result).toMatchObject({ problem: 'well-known-504', status: 'fail' });
+  });
+
+  it('should refuse a client document that is not application/json or lacks the focus', async () => {
+    const html = await outcome(checkClientDocument, {
+      [`GET ${WK}/client`]: { text: '{}', headers: { 'content-type': 'text/html' } },
+    });
+    expect(html.result.problem).toBe('well-known-content-type');
+    const noFocus = await outcome(checkClientDocument, {
+      [`GET ${WK}/client`]: { json: { 'm.homeserver': { base_url: `https://${FAKE_DOMAIN}` } } },
+    });
+    expect(noFocus.result.problem).toBe('rtc-foci-missing');
+  });
+
+  it('should refuse an http:// base URL unless --insecure-http', async () => {
+    const routes = {
+      [`GET ${WK}/client`]: {
+        json: {
+          'm.homeserver': { base_url: 'http://192.168.1.10:8008' },
+          'org.matrix.msc4143.rtc_foci': [{ type: 'livekit', livekit_service_url: FAKE_FOCUS }],
+        },
+      },
+    };
+    expect((await outcome(checkClientDocument, routes)).result.problem).toBe('base-url-not-https');
+    const lan = await outcome(checkClientDocument, routes, {}, { insecureHttp: true });
+    expect(lan.result.status).toBe('pass');
+  });
+
+  it('should report a missing server document as the 8448 fallback', async () => {
+    expect((await outcome(checkServerDocument)).ctx.found.server).toBe(`${FAKE_DOMAIN}:443`);
+    const missing = await outcome(checkServerDocument, { [`GET ${WK}/server`]: { status: 404 } });
+    expect(missing.result.problem).toBe('server-well-known-missing');
+  });
+
+  it('should accept a missing support document but not a broken one', async () => {
+    const missing = await outcome(checkSupportDocument, { [`GET ${WK}/support`]: { status: 404 } });
+    expect(missing.result).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/optional/),
+    });
+    const broken = await outcome(checkSupportDocument, {
+      [`GET ${WK}/support`]: { text: '<html>' },
+    });
+    expect(broken.result.problem).toBe('well-known-invalid');
+  });
+
+  it('should check /_matrix/client/versions at the base URL', async () => {
+    expect((await outcome(checkClientVersions, {}, FOUND)).result.status).toBe('pass');
+    const down = await outcome(
+      checkClientVersions,
+      { [`GET ${CS}/versions`]: { status: 502 } },
+      FOUND,
+    );
+    expect(down.result.problem).toBe('homeserver-unreachable');
+  });
+
+  it('should name an unreachable domain with the network error', async () => {
+    const ctx = fakeContext(
+      healthyRoutes(),
+      {},
+      {
+        deps: {
+          fetch: () =>
+            Promise.reject(
+              new TypeError('fetch failed', {
+                cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+              }),
+            ),
+        },
+      },
+    );
+    const result = await runCheck('id', 't', () => checkClientDocument(ctx));
+    expect(result).toMatchObject({
+      problem: 'domain-unreachable',
+      detail: expect.stringMatching(/ECONNREFUSED/),
+    });
+  });
+});
+
+describe('routing checks', () => {
+  it('should pass CORS only with Access-Control-Allow-Origin everywhere and Authorization allowed', async () => {
+    expect((await outcome(checkCors, {}, FOUND)).result.status).toBe('pass');
+    const stripped = await outcome(
+      checkCors,
+      { [`GET ${WK}/client`]: { json: {}, headers: { 'access-control-allow-origin': '' } } },
+      FOUND,
+    );
+    expect(stripped.result).toMatchObject({
+      problem: 'cors-missing',
+      detail: expect.stringMatching(/client/),
+    });
+  });
+
+  it('should accept a 401 M_MISSING_TOKEN without a session and the focus with one', async () => {
+    expect((await outcome(checkTransports, {}, FOUND)).result.status).toBe('pass');
+    const withSession = await outcome(checkTransports, {}, { ...FOUND, session: SESSION });
+    expect(withSession.result.status).toBe('pass');
+    expect(withSession.ctx.found.transportFoci).toEqual([FAKE_FOCUS]);
+  });
+
+  it('should name an unrouted, an empty and a disagreeing transports endpoint', async () => {
+    const found = { ...FOUND, session: SESSION };
+    const unrouted = await outcome(
+      checkTransports,
+      { [`GET ${TRANSPORTS}`]: { status: 404, json: { errcode: 'M_UNRECOGNIZED' } } },
+      found,
+    );
+    expect(unrouted.result.problem).toBe('transports-not-routed');
+    const empty = await outcome(
+      checkTransports,
+      { [`GET ${TRANSPORTS}`]: { json: { rtc_transports: [] } } },
+      found,
+    );
+    expect(empty.result.problem).toBe('transports-empty');
+    const other = [{ type: 'livekit', livekit_service_url: 'https://other.example.org/jwt' }];
+    const disagree = await outcome(
+      checkTransports,
+      { [`GET ${TRANSPORTS}`]: { json: { rtc_transports: other } } },
+      found,
+    );
+    expect(disagree.result.problem).toBe('foci-disagree');
+  });
+
+  it('should resolve the federation origin like a server name (8448 without a port)', () => {
+    expect(federationOrigin('hi.example.org')).toBe('https://hi.example.org:8448');
+    expect(federationOrigin('hi.example.org:443')).toBe('https://hi.example.org:443');
+    expect(federationOrigin('[2001:db8::1]')).toBe('https://[2001:db8::1]:8448');
+  });
+
+  it('should tell disabled federation from an unreachable federation port', async () => {
+    const found = { server: `${FAKE_DOMAIN}:443` };
+    expect((await outcome(checkFederationOpenId, {}, found)).result.status).toBe('pass');
+    // URL origins drop the default port, so the fake's key has none.
+    const route = `GET https://${FAKE_DOMAIN}/_matrix/federation/v1/openid/userinfo`;
+    const disabled = await outcome(
+      checkFederationOpenId,
+      {
+        [route]: {
+          status: 403,
+          json: { errcode: 'M_FORBIDDEN', error: 'Federation is disabled.' },
+        },
+      },
+      found,
+    );
+    expect(disabled.result.problem).toBe('federation-disabled');
+    const ctx = fakeContext(
+      healthyRoutes(),
+      {},
+      { deps: { fetch: () => Promise.reject(new DOMException('t', 'TimeoutError')) } },
+    );
+    const unreachable = await runCheck('id', 't', () => checkFederationOpenId(ctx));
+    expect(unreachable).toMatchObject({
+      problem: 'federation-unreachable',
+      detail: expect.stringMatching(/:8448.*no answer in time/),
+    });
+  });
+});
+
+describe('session and LiveKit checks', () => {
+  it('should skip credentialed checks without credentials', async () => {
+    const login = await outcome(checkLogin, {}, FOUND, { credentials: undefined });
+    expect(login.result).toMatchObject({ status: 'skip', ms: 0 });
+    expect((await outcome(checkGetToken, {}, FOUND)).result.status).toBe('skip');
+    expect((await outcome(checkLivekitJoin, {}, FOUND)).result.status).toBe('skip');
+  });
+
+  it('should log in with a password or check an access token with whoami', async () => {
+    const password = await outcome(checkLogin, {}, FOUND);
+    expect(password.ctx.found.session).toMatchObject({ userId: SESSION.userId, ownLogin: true });
+    const token = await outcome(checkLogin, {}, FOUND, { credentials: { accessToken: 'syt_x' } });
+    expect(token.ctx.found.session).toMatchObject({ accessToken: 'syt_x', ownLogin: false });
+    const refused = await outcome(
+      checkLogin,
+      { [`POST ${CS}/v3/login`]: { status: 403, json: { errcode: 'M_FORBIDDEN' } } },
+      FOUND,
+    );
+    expect(refused.result.problem).toBe('login-failed');
+  });
+
+  it('should name a missing strip-prefix (404) on livekit-jwt /healthz', async () => {
+    expect((await outcome(checkJwtHealth, {}, FOUND)).result.status).toBe('pass');
+    const notRouted = await outcome(
+      checkJwtHealth,
+      { [`GET ${FAKE_FOCUS}/healthz`]: { status: 404 } },
+      FOUND,
+    );
+    expect(notRouted.result.problem).toBe('jwt-not-routed');
+  });
+
+  it('should mint a LiveKit token and name OpenID and room-creation failures', async () => {
+    const found = { ...FOUND, session: SESSION };
+    const ok = await outcome(checkGetToken, {}, found);
+    expect(ok.result.status).toBe('pass');
+    expect(ok.ctx.found.livekit?.url).toBe(`wss://${FAKE_DOMAIN}/livekit/sfu`);
+    const openId = await outcome(
+      checkGetToken,
+      { [`POST ${FAKE_FOCUS}/get_token`]: { status: 401, json: { errcode: 'M_UNAUTHORIZED' } } },
+      found,
+    );
+    expect(openId.result.problem).toBe('openid-error');
+    const secret = await outcome(
+      checkGetToken,
+      {
+        [`POST ${FAKE_FOCUS}/get_token`]: {
+          status: 500,
+          json: { errcode: 'M_UNKNOWN', error: 'Unable to create room on SFU' },
+        },
+      },
+      found,
+    );
+    expect(secret.result.problem).toBe('livekit-secret-mismatch');
+    const plain = await outcome(
+      checkGetToken,
+      { [`POST ${FAKE_FOCUS}/get_token`]: { json: { url: 'https://lk.example.org', jwt: 'j' } } },
+      found,
+    );
+    expect(plain.result.problem).toBe('livekit-url-not-wss');
+  });
+
+  it('should name a token LiveKit refuses and a LiveKit that never sends the join', async () => {
+    const found = {
+      livekit: { url: `wss://${FAKE_DOMAIN}/livekit/sfu`, jwt: 'j' },
+      session: SESSION,
+    };
+    expect((await outcome(checkLivekitJoin, {}, found)).result.status).toBe('pass');
+    const refused = await outcome(
+      checkLivekitJoin,
+      {
+        [`GET https://${FAKE_DOMAIN}/livekit/sfu/rtc/validate`]: {
+          status: 401,
+          text: 'invalid token: signature is invalid',
+        },
+      },
+      found,
+    );
+    expect(refused.result).toMatchObject({
+      problem: 'livekit-secret-mismatch',
+      detail: expect.stringMatching(/signature/),
+    });
+    const ctx = fakeContext(healthyRoutes(), found, {
+      deps: {
+        signalJoin: () => Promise.resolve({ ok: false, detail: 'WebSocket handshake failed' }),
+      },
+    });
+    const silent = await runCheck('id', 't', () => checkLivekitJoin(ctx));
+    expect(silent.problem).toBe('livekit-unreachable');
+  });
+});
+
+describe('TURN checks', () => {
+  const found = { ...FOUND, session: SESSION };
+
+  it('should read the TURN credentials and refuse URIs that are not an array', async () => {
+    const ok = await outcome(checkTurnServer, {}, found);
+    expect(ok.ctx.found.turn?.uris).toHaveLength(2);
+    const comma = await outcome(
+      checkTurnServer,
+      {
+        [`GET ${CS}/v3/voip/turnServer`]: {
+          json: { username: 'u', password: 'p', uris: 'turn:a?transport=udp,turn:a?transport=tcp' },
+        },
+      },
+      found,
+    );
+    expect(comma.result.problem).toBe('turn-uris-not-array');
+    const oneEntry = await outcome(
+      checkTurnServer,
+      {
+        [`GET ${CS}/v3/voip/turnServer`]: {
+          json: {
+            username: 'u',
+            password: 'p',
+            uris: ['turn:a?transport=udp,turn:a?transport=tcp'],
+          },
+        },
+      },
+      found,
+    );
+    expect(oneEntry.result.problem).toBe('turn-uris-not-array');
+    const none = await outcome(
+      checkTurnServer,
+      { [`GET ${CS}/v3/voip/turnServer`]: { json: {} } },
+      found,
+    );
+    expect(none.result.problem).toBe('turn-not-configured');
+  });
+
+  it('should name a secret mismatch, an unreachable server and a relay that does not relay', async () => {
+    const turn = { username: 'u', password: 'p', uris: ['turn:a:3478'], ttl: 60 };
+    const cases = [
+      [
+        { step: 'allocate', error: TurnError.fromResponse('Allocate', 401, 'Unauthorized') },
+        'turn-secret-mismatch',
+      ],
+      [
+        { step: 'connect', error: new TurnError('ECONNREFUSED', { kind: 'network' }) },
+        'turn-unreachable',
+      ],
+      [
+        { step: 'allocate', error: new TurnError('no answer', { kind: 'timeout' }) },
+        'turn-unreachable',
+      ],
+      [
+        { step: 'relay', error: new TurnError('no echo', { kind: 'timeout' }) },
+        'turn-relay-failed',
+      ],
+    ] as const;
+    for (const [check, problem] of cases) {
+      const ctx = fakeContext(
+        {},
+        { turn },
+        { deps: { turnRelay: () => Promise.resolve({ ok: false, ...check }) } },
+      );
+      const result = await runCheck('turn-relay', 't', () => checkTurnRelayUri(ctx, 'turn:a:3478'));
+      expect(result.problem).toBe(problem);
+    }
+  });
+});
+
+describe('runCheck', () => {
+  it('should turn a CheckFailure into its problem and any other error into "unexpected"', async () => {
+    const failure = await runCheck('a', 'A', () =>
+      Promise.reject(new CheckFailure('cors-missing', 'x')),
+    );
+    expect(failure).toMatchObject({ status: 'fail', problem: 'cors-missing', detail: 'x' });
+    const bug = await runCheck('b', 'B', () => Promise.reject(new Error('boom')));
+    expect(bug).toMatchObject({ status: 'fail', problem: 'unexpected', detail: 'boom' });
+  });
+});

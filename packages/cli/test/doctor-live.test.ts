@@ -1,0 +1,240 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { type RegisteredUser, startCoturn, startNodeService } from '@rtc-sidecars/test-harness';
+import { renderTurnserverConf } from '@rtc-sidecars/turn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { JWT_PREFIX } from '../../../test/e2e/front-door.ts';
+import { DOMAIN, type Stack, startStack } from '../../../test/e2e/stack.ts';
+import { Timings } from '../../../test/e2e/timings.ts';
+import { PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
+import { TRANSPORTS_PATH } from '../src/doctor/routing-checks.ts';
+import { type FaultProxy, startFaultProxy } from './doctor-fault-proxy.ts';
+
+const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+
+/** Output of one `rtc-sidecars doctor` process. */
+interface DoctorRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The parts of `doctor --json` the tests read. */
+interface JsonReport {
+  readonly ok: boolean;
+  readonly checks: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly status: 'pass' | 'fail' | 'skip';
+    readonly problem?: string;
+    readonly fix?: string;
+  }[];
+}
+
+describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () => {
+  let stack: Stack;
+  let user: RegisteredUser;
+  let dir: string;
+  let caFile: string;
+  const cleanup: (() => Promise<unknown>)[] = [];
+
+  /**
+   * Runs doctor as the operator does, as its own process (so the federation check trusts the
+   * test CA through NODE_EXTRA_CA_CERTS like any Node program would), through `via`.
+   */
+  const doctor = (via: string, extra: readonly string[] = []): Promise<DoctorRun> =>
+    new Promise((resolve) => {
+      const args = [
+        '--conditions=source',
+        BIN,
+        'doctor',
+        '--domain',
+        DOMAIN,
+        '--via',
+        via,
+        // The stack's LiveKit URL is ws:// on loopback.
+        '--insecure-http',
+        '--user',
+        user.userId,
+        '--password',
+        user.password,
+        ...extra,
+      ];
+      execFile(
+        process.execPath,
+        args,
+        { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile }, timeout: 50_000 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+
+  const proxy = async (faults: Parameters<typeof startFaultProxy>[1]): Promise<FaultProxy> => {
+    const p = await startFaultProxy(stack.frontDoor.url, faults);
+    cleanup.push(() => p.close());
+    return p;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack(new Timings());
+    cleanup.push(() => stack.stop());
+    dir = await mkdtemp(join(tmpdir(), 'doctor-live-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, stack.federationCa);
+    user = await stack.synapse.register('doctor');
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const undo of cleanup.reverse()) await undo();
+  });
+
+  /**
+   * Runs doctor with `--json` and parses it. Presence is skipped unless asked for: the harness's
+   * Synapse runs with presence disabled, which has a test of its own.
+   */
+  const doctorJson = async (
+    via: string,
+    skip = ['presence'],
+  ): Promise<{ code: number; report: JsonReport }> => {
+    const run = await doctor(via, ['--json', ...skip.flatMap((id) => ['--skip', id])]);
+    return { code: run.code, report: JSON.parse(run.stdout) as JsonReport };
+  };
+
+  const failures = (report: JsonReport): { id: string; problem?: string; fix?: string }[] =>
+    report.checks
+      .filter((c) => c.status === 'fail')
+      .map((c) => ({ id: c.id, problem: c.problem, fix: c.fix }));
+
+  it('should report every check green on a working deployment', async () => {
+    // Presence is skipped here: the harness's Synapse disables it (see the next test).
+    const run = await doctor(stack.frontDoor.url, ['--skip', 'presence']);
+    // The captured output is what packages/cli/doctor-example.txt shows.
+    console.log(run.stdout);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n').filter((l) => /^[✓✗-] /.test(l));
+    expect(lines.filter((l) => !l.startsWith('✓'))).toEqual([
+      expect.stringMatching(/^- presence status message +skipped \(--skip\)$/),
+    ]);
+    for (const title of [
+      'well-known client document',
+      'CORS for browsers',
+      'MSC4143 rtc/transports',
+      'federation OpenID route',
+      'OpenID -> livekit-jwt /get_token',
+      'LiveKit accepts the token (join)',
+      `TURN relay ${stack.turnUri}`,
+    ]) {
+      expect(lines.some((l) => l.startsWith(`✓ ${title}`))).toBe(true);
+    }
+    expect(run.stdout).toMatch(/13 passed, 0 failed, 1 skipped: ready for calls/);
+  });
+
+  it("should name disabled presence (the seed's original failure) on a homeserver that drops it", async () => {
+    // The harness's Synapse runs with `presence.enabled: false`: it answers 200 to the update
+    // and keeps nothing, exactly the failure an operator cannot see from the outside.
+    const { code, report } = await doctorJson(stack.frontDoor.url, []);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      { id: 'presence', problem: 'presence-disabled', fix: PROBLEMS['presence-disabled'].fix },
+    ]);
+  });
+
+  it('should name missing CORS and its fix when the proxy strips the headers', async () => {
+    const p = await proxy({ stripCors: true });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      { id: 'cors', problem: 'cors-missing', fix: PROBLEMS['cors-missing'].fix },
+    ]);
+  });
+
+  it('should name an unrouted transports endpoint (homeserver answers it) and its fix', async () => {
+    const p = await proxy({
+      reroute: (path) =>
+        path.startsWith(TRANSPORTS_PATH) ? { base: stack.synapse.baseUrl, path } : undefined,
+    });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'transports',
+        problem: 'transports-not-routed',
+        fix: PROBLEMS['transports-not-routed'].fix,
+      },
+    ]);
+  });
+
+  it('should name a LiveKit secret that livekit-jwt and LiveKit do not share', async () => {
+    const wrongJwt = await startNodeService({
+      name: 'livekit-jwt',
+      env: (port) => ({
+        LIVEKIT_URL: stack.livekit.wsUrl,
+        LIVEKIT_KEY: stack.secrets.livekitKey,
+        LIVEKIT_SECRET: randomBytes(32).toString('hex'),
+        LIVEKIT_FULL_ACCESS_HOMESERVERS: stack.synapse.serverName,
+        LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
+        LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
+        NODE_EXTRA_CA_CERTS: caFile,
+        LIVEKIT_LOG_LEVEL: 'warn',
+      }),
+    });
+    cleanup.push(() => wrongJwt.stop());
+    const p = await proxy({
+      reroute: (path) =>
+        path.startsWith(`${JWT_PREFIX}/`)
+          ? { base: wrongJwt.url, path: path.slice(JWT_PREFIX.length) }
+          : undefined,
+    });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'get-token',
+        problem: 'livekit-secret-mismatch',
+        fix: PROBLEMS['livekit-secret-mismatch'].fix,
+      },
+    ]);
+    expect(report.checks.find((c) => c.id === 'livekit-join')?.status).toBe('skip');
+  });
+
+  it("should name a coturn secret that differs from the homeserver's", async () => {
+    const otherCoturn = await startCoturn((layout) =>
+      renderTurnserverConf({
+        realm: 'turn.e2e.test',
+        secrets: [randomBytes(32).toString('hex')],
+        listeningPort: layout.port,
+        relayPorts: layout.relayPorts,
+        testOnly: { workDir: layout.workDir, allowLoopbackPeers: true },
+      }),
+    );
+    cleanup.push(() => otherCoturn.stop());
+    const otherUri = `turn:127.0.0.1:${otherCoturn.port}?transport=udp`;
+    // Synapse's real credentials, presented to a coturn that has another static-auth-secret.
+    const p = await proxy({
+      rewriteJson: {
+        path: /\/voip\/turnServer$/,
+        edit: (body) => ({ ...(body as object), uris: [otherUri] }),
+      },
+    });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'turn-relay',
+        problem: 'turn-secret-mismatch',
+        fix: PROBLEMS['turn-secret-mismatch'].fix,
+      },
+    ]);
+    expect(report.checks.find((c) => c.id === 'turn-relay')?.title).toBe(`TURN relay ${otherUri}`);
+  });
+});

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+
+import { PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
+import { rewriteUrl } from '../src/doctor/doctor-http.ts';
+import { renderJson, renderText } from '../src/doctor/render-report.ts';
+import { type DoctorReport, runDoctor } from '../src/doctor/run-doctor.ts';
+import { cli } from './cli-harness.ts';
+import {
+  FAKE_DOMAIN,
+  FAKE_USER,
+  fakeDeps,
+  fakeFetch,
+  fakeSettings,
+  healthyRoutes,
+  type Routes,
+} from './doctor-fakes.ts';
+
+const PRESENCE = `https://${FAKE_DOMAIN}/_matrix/client/v3/presence/${encodeURIComponent(FAKE_USER)}/status`;
+
+/** The healthy fake deployment with a presence endpoint that keeps what it is given. */
+function deployment(changes: Routes = {}): Routes {
+  let state: unknown = { presence: 'online' };
+  return {
+    ...healthyRoutes(),
+    [`GET ${PRESENCE}`]: () => ({ json: state }),
+    [`PUT ${PRESENCE}`]: (init) => {
+      state = JSON.parse(init.body as string);
+      return { json: {} };
+    },
+    ...changes,
+  };
+}
+
+describe('runDoctor', () => {
+  it('should pass every check, one TURN line per URI, and log out its own session', async () => {
+    const log: string[] = [];
+    const deps = fakeDeps(deployment(), { fetch: fakeFetch(deployment(), log) });
+    const report = await runDoctor(fakeSettings(), deps);
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => r.status !== 'pass')).toEqual([]);
+    expect(report.results.filter((r) => r.id === 'turn-relay').map((r) => r.title)).toEqual([
+      `TURN relay turn:${FAKE_DOMAIN}:3478?transport=udp`,
+      `TURN relay turn:${FAKE_DOMAIN}:3478?transport=tcp`,
+    ]);
+    expect(log.at(-1)).toBe(`POST https://${FAKE_DOMAIN}/_matrix/client/v3/logout`);
+  });
+
+  it('should skip, not fail, the credentialed checks without credentials', async () => {
+    const report = await runDoctor(
+      fakeSettings({ credentials: undefined }),
+      fakeDeps(deployment()),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual([
+      'login',
+      'get-token',
+      'livekit-join',
+      'turn-server',
+      'presence',
+    ]);
+  });
+
+  it('should not be ok when one check fails, and honour --skip', async () => {
+    const changes = { [`GET https://${FAKE_DOMAIN}/livekit-jwt/healthz`]: { status: 404 } };
+    const report = await runDoctor(
+      fakeSettings({ skip: ['presence'] }),
+      fakeDeps(deployment(changes)),
+    );
+    expect(report.ok).toBe(false);
+    expect(report.results.find((r) => r.id === 'presence')?.detail).toBe('skipped (--skip)');
+  });
+});
+
+describe('rendering', () => {
+  const report: DoctorReport = {
+    domain: FAKE_DOMAIN,
+    ok: false,
+    results: [
+      {
+        id: 'well-known-client',
+        title: 'well-known client document',
+        status: 'pass',
+        detail: 'ok',
+        ms: 12,
+      },
+      {
+        id: 'cors',
+        title: 'CORS for browsers',
+        status: 'fail',
+        detail: 'no ACAO',
+        ms: 7,
+        problem: 'cors-missing',
+      },
+      {
+        id: 'presence',
+        title: 'presence status message',
+        status: 'skip',
+        detail: 'needs creds',
+        ms: 0,
+      },
+    ],
+  };
+
+  it('should print a mark, the latency and, under a failure, its cause and fix', () => {
+    const lines = renderText(report);
+    expect(lines).toContain(`✓ ${'well-known client document'.padEnd(36)}   12 ms  ok`);
+    const failed = lines.findIndex((l) => l.startsWith('✗ CORS for browsers'));
+    expect(lines[failed]).toMatch(/ 7 ms {2}no ACAO$/);
+    expect(lines[failed + 1]).toBe(`    cause: ${PROBLEMS['cors-missing'].cause}`);
+    expect(lines[failed + 2]).toBe(`    fix:   ${PROBLEMS['cors-missing'].fix}`);
+    expect(lines).toContain(`- ${'presence status message'.padEnd(36)}          needs creds`);
+    expect(lines.at(-1)).toBe('1 passed, 1 failed, 1 skipped: not ready for calls');
+  });
+
+  it('should put the domain into a fix that names it', () => {
+    const json = JSON.parse(
+      renderJson({
+        ...report,
+        results: [{ ...report.results[1]!, problem: 'livekit-url-not-wss' }],
+      }),
+    ) as { checks: { fix: string }[]; ok: boolean; failed: number };
+    expect(json).toMatchObject({ ok: false, failed: 1 });
+    expect(json.checks[0]?.fix).toBe(`Set LIVEKIT_URL=wss://${FAKE_DOMAIN}/livekit/sfu.`);
+  });
+});
+
+describe('--via', () => {
+  it("should send the domain's https and wss URLs to the given origin and leave others alone", () => {
+    const via = new URL('http://192.168.1.10:8080');
+    expect(rewriteUrl(`https://${FAKE_DOMAIN}/.well-known/matrix/client`, FAKE_DOMAIN, via)).toBe(
+      'http://192.168.1.10:8080/.well-known/matrix/client',
+    );
+    expect(rewriteUrl(`wss://${FAKE_DOMAIN}/livekit/sfu/rtc?a=1`, FAKE_DOMAIN, via)).toBe(
+      'ws://192.168.1.10:8080/livekit/sfu/rtc?a=1',
+    );
+    expect(rewriteUrl('https://other.example.org/x', FAKE_DOMAIN, via)).toBe(
+      'https://other.example.org/x',
+    );
+  });
+});
+
+describe('rtc-sidecars doctor (command)', () => {
+  it('should refuse bad usage with exit code 2', async () => {
+    expect((await cli(['doctor'])).code).toBe(2);
+    expect((await cli(['doctor', '--domain', FAKE_DOMAIN, '--user', FAKE_USER])).err[0]).toMatch(
+      /--user needs --password/,
+    );
+    expect((await cli(['doctor', '--domain', FAKE_DOMAIN, '--skip', 'nope'])).code).toBe(2);
+    expect((await cli(['doctor', '--domain', FAKE_DOMAIN, '--via', 'lan'])).code).toBe(2);
+  });
+
+  it('should exit 1 and name the cause when nothing answers', async () => {
+    // Port 9 on loopback (discard) is closed on any test machine: every request is refused.
+    const run = await cli([
+      'doctor',
+      '--domain',
+      FAKE_DOMAIN,
+      '--via',
+      'http://127.0.0.1:9',
+      '--timeout',
+      '2',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.out[0]).toBe(`rtc-sidecars doctor ${FAKE_DOMAIN}`);
+    expect(run.out).toContain(`    fix:   ${PROBLEMS['domain-unreachable'].fix}`);
+    expect(run.out.at(-1)).toMatch(/0 passed, \d+ failed, \d+ skipped: not ready for calls/);
+  });
+
+  it('should print one JSON document with --json', async () => {
+    const run = await cli([
+      'doctor',
+      '--domain',
+      FAKE_DOMAIN,
+      '--via',
+      'http://127.0.0.1:9',
+      '--json',
+    ]);
+    expect(run.code).toBe(1);
+    const json = JSON.parse(run.out.join('\n')) as { ok: boolean; checks: { problem?: string }[] };
+    expect(json.ok).toBe(false);
+    expect(json.checks[0]?.problem).toBe('domain-unreachable');
+  });
+});
