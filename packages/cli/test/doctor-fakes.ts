@@ -1,5 +1,7 @@
 import type { TurnRelayCheck } from '@rtc-sidecars/turn';
 
+import type { CheckOutcome, CheckResult } from '../src/doctor/doctor-check.ts';
+import { runCheck } from '../src/doctor/doctor-check.ts';
 import type {
   DoctorContext,
   DoctorDeps,
@@ -152,6 +154,13 @@ export function fakeContext(
   };
 }
 
+/** Well-known, client-server and transports URLs of the fake domain. */
+export const WK = `https://${FAKE_DOMAIN}/.well-known/matrix`;
+export const CS = `https://${FAKE_DOMAIN}/_matrix/client`;
+export const TRANSPORTS = `${CS}/unstable/org.matrix.msc4143/rtc/transports`;
+/** What the discovery checks find on the healthy fake deployment. */
+export const FOUND = { baseUrl: `https://${FAKE_DOMAIN}`, wellKnownFoci: [FAKE_FOCUS] };
+
 /** A session as {@link FAKE_USER}. */
 export const SESSION = {
   accessToken: 'syt_doctor',
@@ -159,3 +168,15 @@ export const SESSION = {
   deviceId: 'DEV',
   ownLogin: true,
 } as const;
+
+/** Runs `check` on a context over the healthy routes with `changes` applied, as the runner would. */
+export async function outcome(
+  check: (ctx: DoctorContext) => Promise<CheckOutcome>,
+  changes: Routes = {},
+  found: Findings = {},
+  settings: Partial<DoctorSettings> = {},
+): Promise<{ result: CheckResult; ctx: DoctorContext }> {
+  const ctx = fakeContext({ ...healthyRoutes(), ...changes }, found, { settings });
+  const result = await runCheck('id', 'title', () => check(ctx));
+  return { result, ctx };
+}

@@ -1,3 +1,4 @@
+import { freePort } from '@rtc-sidecars/test-harness';
 import { describe, expect, it } from 'vitest';
 
 import { PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
@@ -149,32 +150,22 @@ describe('rtc-sidecars doctor (command)', () => {
     expect((await cli(['doctor', '--domain', FAKE_DOMAIN, '--via', 'lan'])).code).toBe(2);
   });
 
-  it('should exit 1 and name the cause when nothing answers', async () => {
-    // Port 9 on loopback (discard) is closed on any test machine: every request is refused.
-    const run = await cli([
-      'doctor',
-      '--domain',
-      FAKE_DOMAIN,
-      '--via',
-      'http://127.0.0.1:9',
-      '--timeout',
-      '2',
-    ]);
+  it('should exit 1 and name the cause (once) when nothing answers', async () => {
+    // A free port nobody listens on: every request is refused.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const run = await cli(['doctor', '--domain', FAKE_DOMAIN, '--via', closed, '--timeout', '2']);
     expect(run.code).toBe(1);
     expect(run.out[0]).toBe(`rtc-sidecars doctor ${FAKE_DOMAIN}`);
-    expect(run.out).toContain(`    fix:   ${PROBLEMS['domain-unreachable'].fix}`);
+    expect(run.out[2]).toMatch(/^✗ well-known client document .*ECONNREFUSED/);
+    const fix = `    fix:   ${PROBLEMS['domain-unreachable'].fix}`;
+    expect(run.out.filter((l) => l === fix)).toHaveLength(1);
+    expect(run.out).toContain('    (same cause and fix as above)');
     expect(run.out.at(-1)).toMatch(/0 passed, \d+ failed, \d+ skipped: not ready for calls/);
   });
 
   it('should print one JSON document with --json', async () => {
-    const run = await cli([
-      'doctor',
-      '--domain',
-      FAKE_DOMAIN,
-      '--via',
-      'http://127.0.0.1:9',
-      '--json',
-    ]);
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const run = await cli(['doctor', '--domain', FAKE_DOMAIN, '--via', closed, '--json']);
     expect(run.code).toBe(1);
     const json = JSON.parse(run.out.join('\n')) as { ok: boolean; checks: { problem?: string }[] };
     expect(json.ok).toBe(false);

@@ -9,10 +9,11 @@ import { EXIT, UsageError } from '../cli-error.ts';
 import type { Command } from '../commands/command.ts';
 import { parseServerName } from '../deployment/server-name.ts';
 import type { CliIo } from '../io.ts';
+import type { CheckResult } from './doctor-check.ts';
 import type { DoctorCredentials, DoctorDeps, DoctorSettings } from './doctor-context.ts';
 import { rewriteUrl, viaFetch } from './doctor-http.ts';
 import { spinnerProgress } from './doctor-progress.ts';
-import { formatResult, renderJson, reportHeader, reportSummary } from './render-report.ts';
+import { renderJson, reportHeader, reportSummary, resultPrinter } from './render-report.ts';
 import { CHECK_IDS, type DoctorProgress, runDoctor } from './run-doctor.ts';
 import { webSocketJoin } from './signal-join.ts';
 
@@ -137,8 +138,9 @@ export function networkDeps(domain: string, via: string | undefined): DoctorDeps
 async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { json, via, ...settings } = doctorSettings(args, io);
   const deps = networkDeps(settings.domain, via);
-  const print = (result: Parameters<NonNullable<DoctorProgress['done']>>[0]): void => {
-    for (const line of formatResult(result, settings.domain)) io.out(line);
+  const format = resultPrinter(settings.domain);
+  const print = (result: CheckResult): void => {
+    for (const line of format(result)) io.out(line);
   };
   let progress: DoctorProgress = {};
   if (!json) {

@@ -16,18 +16,35 @@ const TITLE_WIDTH = 36;
 
 /**
  * The lines of one check: mark, title, latency and detail (no latency when skipped), and for a
- * failure the likely cause and the fix from the catalogue.
+ * failure the likely cause and the fix from the catalogue. A cause already printed for an
+ * earlier check (`seen`) is referred to instead of repeated: when the domain does not answer,
+ * every check fails for the same reason.
  */
-export function formatResult(result: CheckResult, domain: string): string[] {
+export function formatResult(
+  result: CheckResult,
+  domain: string,
+  seen: Set<string> = new Set(),
+): string[] {
   const ms = result.status === 'skip' ? '' : `${result.ms} ms`;
   const lines = [
     `${MARK[result.status]} ${result.title.padEnd(TITLE_WIDTH)} ${ms.padStart(7)}  ${result.detail}`,
   ];
   if (result.problem !== undefined) {
-    const { cause, fix } = describeProblem(result.problem, domain);
-    lines.push(`    cause: ${cause}`, `    fix:   ${fix}`);
+    if (seen.has(result.problem)) {
+      lines.push('    (same cause and fix as above)');
+    } else {
+      seen.add(result.problem);
+      const { cause, fix } = describeProblem(result.problem, domain);
+      lines.push(`    cause: ${cause}`, `    fix:   ${fix}`);
+    }
   }
   return lines;
+}
+
+/** A printer for results as they arrive, remembering which causes it has already shown. */
+export function resultPrinter(domain: string): (result: CheckResult) => string[] {
+  const seen = new Set<string>();
+  return (result) => formatResult(result, domain, seen);
 }
 
 /** The first line of the human report. */
@@ -46,7 +63,7 @@ export function reportSummary(report: DoctorReport): string[] {
 export function renderText(report: DoctorReport): string[] {
   return [
     ...reportHeader(report.domain),
-    ...report.results.flatMap((r) => formatResult(r, report.domain)),
+    ...report.results.flatMap(resultPrinter(report.domain)),
     ...reportSummary(report),
   ];
 }

@@ -1,4 +1,3 @@
-import { TurnError } from '@rtc-sidecars/turn';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -7,47 +6,25 @@ import {
   checkServerDocument,
   checkSupportDocument,
 } from '../src/doctor/discovery-checks.ts';
-import {
-  CheckFailure,
-  type CheckOutcome,
-  type CheckResult,
-  runCheck,
-} from '../src/doctor/doctor-check.ts';
-import type { DoctorContext, DoctorSettings, Findings } from '../src/doctor/doctor-context.ts';
-import { checkGetToken, checkJwtHealth, checkLivekitJoin } from '../src/doctor/livekit-checks.ts';
+import { CheckFailure, runCheck } from '../src/doctor/doctor-check.ts';
 import {
   checkCors,
   checkFederationOpenId,
   checkTransports,
   federationOrigin,
 } from '../src/doctor/routing-checks.ts';
-import { checkLogin } from '../src/doctor/session-checks.ts';
-import { checkTurnRelayUri, checkTurnServer } from '../src/doctor/turn-checks.ts';
 import {
+  CS,
   FAKE_DOMAIN,
   FAKE_FOCUS,
   fakeContext,
+  FOUND,
   healthyRoutes,
-  type Routes,
+  outcome,
   SESSION,
+  TRANSPORTS,
+  WK,
 } from './doctor-fakes.ts';
-
-const WK = `https://${FAKE_DOMAIN}/.well-known/matrix`;
-const CS = `https://${FAKE_DOMAIN}/_matrix/client`;
-const TRANSPORTS = `${CS}/unstable/org.matrix.msc4143/rtc/transports`;
-const FOUND = { baseUrl: `https://${FAKE_DOMAIN}`, wellKnownFoci: [FAKE_FOCUS] };
-
-/** Runs `check` on a context over the healthy routes with `changes` applied. */
-async function outcome(
-  check: (ctx: DoctorContext) => Promise<CheckOutcome>,
-  changes: Routes = {},
-  found: Findings = {},
-  settings: Partial<DoctorSettings> = {},
-): Promise<{ result: CheckResult; ctx: DoctorContext }> {
-  const ctx = fakeContext({ ...healthyRoutes(), ...changes }, found, { settings });
-  const result = await runCheck('id', 'title', () => check(ctx));
-  return { result, ctx };
-}
 
 describe('discovery checks', () => {
   it('should read the base URL and focus from the client document', async () => {
@@ -217,167 +194,6 @@ describe('routing checks', () => {
       problem: 'federation-unreachable',
       detail: expect.stringMatching(/:8448.*no answer in time/),
     });
-  });
-});
-
-describe('session and LiveKit checks', () => {
-  it('should skip credentialed checks without credentials', async () => {
-    const login = await outcome(checkLogin, {}, FOUND, { credentials: undefined });
-    expect(login.result).toMatchObject({ status: 'skip', ms: 0 });
-    expect((await outcome(checkGetToken, {}, FOUND)).result.status).toBe('skip');
-    expect((await outcome(checkLivekitJoin, {}, FOUND)).result.status).toBe('skip');
-  });
-
-  it('should log in with a password or check an access token with whoami', async () => {
-    const password = await outcome(checkLogin, {}, FOUND);
-    expect(password.ctx.found.session).toMatchObject({ userId: SESSION.userId, ownLogin: true });
-    const token = await outcome(checkLogin, {}, FOUND, { credentials: { accessToken: 'syt_x' } });
-    expect(token.ctx.found.session).toMatchObject({ accessToken: 'syt_x', ownLogin: false });
-    const refused = await outcome(
-      checkLogin,
-      { [`POST ${CS}/v3/login`]: { status: 403, json: { errcode: 'M_FORBIDDEN' } } },
-      FOUND,
-    );
-    expect(refused.result.problem).toBe('login-failed');
-  });
-
-  it('should name a missing strip-prefix (404) on livekit-jwt /healthz', async () => {
-    expect((await outcome(checkJwtHealth, {}, FOUND)).result.status).toBe('pass');
-    const notRouted = await outcome(
-      checkJwtHealth,
-      { [`GET ${FAKE_FOCUS}/healthz`]: { status: 404 } },
-      FOUND,
-    );
-    expect(notRouted.result.problem).toBe('jwt-not-routed');
-  });
-
-  it('should mint a LiveKit token and name OpenID and room-creation failures', async () => {
-    const found = { ...FOUND, session: SESSION };
-    const ok = await outcome(checkGetToken, {}, found);
-    expect(ok.result.status).toBe('pass');
-    expect(ok.ctx.found.livekit?.url).toBe(`wss://${FAKE_DOMAIN}/livekit/sfu`);
-    const openId = await outcome(
-      checkGetToken,
-      { [`POST ${FAKE_FOCUS}/get_token`]: { status: 401, json: { errcode: 'M_UNAUTHORIZED' } } },
-      found,
-    );
-    expect(openId.result.problem).toBe('openid-error');
-    const secret = await outcome(
-      checkGetToken,
-      {
-        [`POST ${FAKE_FOCUS}/get_token`]: {
-          status: 500,
-          json: { errcode: 'M_UNKNOWN', error: 'Unable to create room on SFU' },
-        },
-      },
-      found,
-    );
-    expect(secret.result.problem).toBe('livekit-secret-mismatch');
-    const plain = await outcome(
-      checkGetToken,
-      { [`POST ${FAKE_FOCUS}/get_token`]: { json: { url: 'https://lk.example.org', jwt: 'j' } } },
-      found,
-    );
-    expect(plain.result.problem).toBe('livekit-url-not-wss');
-  });
-
-  it('should name a token LiveKit refuses and a LiveKit that never sends the join', async () => {
-    const found = {
-      livekit: { url: `wss://${FAKE_DOMAIN}/livekit/sfu`, jwt: 'j' },
-      session: SESSION,
-    };
-    expect((await outcome(checkLivekitJoin, {}, found)).result.status).toBe('pass');
-    const refused = await outcome(
-      checkLivekitJoin,
-      {
-        [`GET https://${FAKE_DOMAIN}/livekit/sfu/rtc/validate`]: {
-          status: 401,
-          text: 'invalid token: signature is invalid',
-        },
-      },
-      found,
-    );
-    expect(refused.result).toMatchObject({
-      problem: 'livekit-secret-mismatch',
-      detail: expect.stringMatching(/signature/),
-    });
-    const ctx = fakeContext(healthyRoutes(), found, {
-      deps: {
-        signalJoin: () => Promise.resolve({ ok: false, detail: 'WebSocket handshake failed' }),
-      },
-    });
-    const silent = await runCheck('id', 't', () => checkLivekitJoin(ctx));
-    expect(silent.problem).toBe('livekit-unreachable');
-  });
-});
-
-describe('TURN checks', () => {
-  const found = { ...FOUND, session: SESSION };
-
-  it('should read the TURN credentials and refuse URIs that are not an array', async () => {
-    const ok = await outcome(checkTurnServer, {}, found);
-    expect(ok.ctx.found.turn?.uris).toHaveLength(2);
-    const comma = await outcome(
-      checkTurnServer,
-      {
-        [`GET ${CS}/v3/voip/turnServer`]: {
-          json: { username: 'u', password: 'p', uris: 'turn:a?transport=udp,turn:a?transport=tcp' },
-        },
-      },
-      found,
-    );
-    expect(comma.result.problem).toBe('turn-uris-not-array');
-    const oneEntry = await outcome(
-      checkTurnServer,
-      {
-        [`GET ${CS}/v3/voip/turnServer`]: {
-          json: {
-            username: 'u',
-            password: 'p',
-            uris: ['turn:a?transport=udp,turn:a?transport=tcp'],
-          },
-        },
-      },
-      found,
-    );
-    expect(oneEntry.result.problem).toBe('turn-uris-not-array');
-    const none = await outcome(
-      checkTurnServer,
-      { [`GET ${CS}/v3/voip/turnServer`]: { json: {} } },
-      found,
-    );
-    expect(none.result.problem).toBe('turn-not-configured');
-  });
-
-  it('should name a secret mismatch, an unreachable server and a relay that does not relay', async () => {
-    const turn = { username: 'u', password: 'p', uris: ['turn:a:3478'], ttl: 60 };
-    const cases = [
-      [
-        { step: 'allocate', error: TurnError.fromResponse('Allocate', 401, 'Unauthorized') },
-        'turn-secret-mismatch',
-      ],
-      [
-        { step: 'connect', error: new TurnError('ECONNREFUSED', { kind: 'network' }) },
-        'turn-unreachable',
-      ],
-      [
-        { step: 'allocate', error: new TurnError('no answer', { kind: 'timeout' }) },
-        'turn-unreachable',
-      ],
-      [
-        { step: 'relay', error: new TurnError('no echo', { kind: 'timeout' }) },
-        'turn-relay-failed',
-      ],
-    ] as const;
-    for (const [check, problem] of cases) {
-      const ctx = fakeContext(
-        {},
-        { turn },
-        { deps: { turnRelay: () => Promise.resolve({ ok: false, ...check }) } },
-      );
-      const result = await runCheck('turn-relay', 't', () => checkTurnRelayUri(ctx, 'turn:a:3478'));
-      expect(result.problem).toBe(problem);
-    }
   });
 });
 
