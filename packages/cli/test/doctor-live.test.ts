@@ -151,11 +151,21 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
 
   it('should name missing CORS and its fix when the proxy strips the headers', async () => {
     const p = await proxy({ stripCors: true });
-    const { code, report } = await doctorJson(p.url);
-    expect(code).toBe(1);
-    expect(failures(report)).toEqual([
-      { id: 'cors', problem: 'cors-missing', fix: PROBLEMS['cors-missing'].fix },
+    // The human report this time: the failure line, then the catalogue's cause and fix.
+    const run = await doctor(p.url, ['--skip', 'presence']);
+    console.log(run.stdout);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    const failed = lines.filter((l) => l.startsWith('✗'));
+    expect(failed).toEqual([
+      expect.stringMatching(/^✗ CORS for browsers .*no Access-Control-Allow-Origin/),
     ]);
+    const at = lines.indexOf(failed[0] ?? '');
+    expect(lines.slice(at + 1, at + 3)).toEqual([
+      `    cause: ${PROBLEMS['cors-missing'].cause}`,
+      `    fix:   ${PROBLEMS['cors-missing'].fix}`,
+    ]);
+    expect(run.stdout).toMatch(/12 passed, 1 failed, 1 skipped: not ready for calls/);
   });
 
   it('should name an unrouted transports endpoint (homeserver answers it) and its fix', async () => {
