@@ -1,0 +1,114 @@
+// Requests Node's HTTP parser refuses before any route runs, sent as raw bytes to both services
+// listening on loopback. Each must still get a Matrix error with CORS (a browser reading a 431
+// caused by big cookies must see a readable error, not a CORS failure), and the service must
+// serve the next request. An HTTP/1.1 request without Host is answered by Node itself (400, no
+// body) and is only checked for that and for liveness: no browser sends one.
+import type { FastifyInstance } from 'fastify';
+import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
+import { loadWellKnownConfig } from '../../services/well-known/src/config.ts';
+import { RecordingVerifier } from './fake-peers.ts';
+import { rawRequest } from './raw-http.ts';
+
+const MALFORMED: readonly [string, string][] = [
+  [
+    'a 20 kB header (431)',
+    `GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+  ],
+  [
+    'two different Content-Lengths',
+    'POST /get_token HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{}',
+  ],
+  [
+    'Content-Length and chunked together',
+    'POST /get_token HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n',
+  ],
+  ['a lower-case method', 'get /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+  ['a garbage request line', 'GARBAGE\r\n\r\n'],
+  [
+    'a header without a colon',
+    'GET /healthz HTTP/1.1\r\nHost: a\r\nNoColon\r\nConnection: close\r\n\r\n',
+  ],
+  ['a space before the colon', 'GET /healthz HTTP/1.1\r\nHost : a\r\nConnection: close\r\n\r\n'],
+  [
+    'an obsolete folded header',
+    'GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\nConnection: close\r\n\r\n',
+  ],
+  [
+    'a NUL in a header value',
+    'GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\u0000c\r\nConnection: close\r\n\r\n',
+  ],
+  [
+    'a bad chunk size',
+    'POST /get_token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+  ],
+  ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+  ['HTTP/2.0 on an HTTP/1 port', 'GET / HTTP/2.0\r\nHost: a\r\nConnection: close\r\n\r\n'],
+];
+
+const apps: Record<string, FastifyInstance> = {};
+const ports: Record<string, number> = {};
+
+beforeAll(async () => {
+  const { config } = loadServiceConfig({
+    LIVEKIT_URL: 'wss://sfu.example.org',
+    LIVEKIT_KEY: 'key',
+    LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
+    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
+    LIVEKIT_JWT_RATE_LIMIT: '0',
+  });
+  apps['livekit-jwt'] = await buildApp({
+    config,
+    verifier: new RecordingVerifier(),
+    logStream: false,
+  });
+  apps['well-known'] = buildWellKnownApp(
+    loadWellKnownConfig({
+      WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
+      WELL_KNOWN_LOG_LEVEL: 'silent',
+    }),
+  );
+  for (const [name, app] of Object.entries(apps)) {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    ports[name] = typeof address === 'object' && address !== null ? address.port : 0;
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(apps).map((app) => app.close()));
+});
+
+async function expectAlive(service: string): Promise<void> {
+  const res = await rawRequest(
+    ports[service] as number,
+    'GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  );
+  expect(res.status).toBe(200);
+}
+
+describe.each(['livekit-jwt', 'well-known'])('%s refusing malformed HTTP', (service) => {
+  it('should answer every malformed request with a 4xx Matrix error and CORS, and keep serving', async () => {
+    const wrong: string[] = [];
+    for (const [label, request] of MALFORMED) {
+      const res = await rawRequest(ports[service] as number, request);
+      const matrix = /^\{.*"errcode":"M_[A-Z_]+".*"error":".*\}$/.test(res.body);
+      const cors = res.headers['access-control-allow-origin'] === '*';
+      if (res.status < 400 || res.status >= 500 || !matrix || !cors) {
+        wrong.push(`${label}: ${res.status} cors=${String(cors)} ${res.body.slice(0, 120)}`);
+      }
+      await expectAlive(service);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('should answer an HTTP/1.1 request without Host with 400 and keep serving', async () => {
+    const res = await rawRequest(
+      ports[service] as number,
+      'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n',
+    );
+    expect(res.status).toBe(400);
+    await expectAlive(service);
+  });
+});
