@@ -46,6 +46,8 @@ export function synapseConfig(input: SynapseConfigInput): string {
     macaroon_secret_key: randomBytes(24).toString('hex'),
     form_secret: randomBytes(24).toString('hex'),
     enable_registration: false,
+    // Password hashing at the minimum cost: registering and logging in are hops, not benchmarks.
+    bcrypt_rounds: 4,
     trusted_key_servers: [],
     suppress_key_server_warning: true,
     presence: { enabled: false },
