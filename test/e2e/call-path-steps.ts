@@ -193,5 +193,5 @@ export function callPathSteps(ctx: CallContext): void {
       expect(log).toContain(`user <${turn.username}>: incoming packet ALLOCATE processed, success`);
     }
     await Promise.all([roomA.disconnect(), roomB.disconnect()]);
-  });
+  }, 120_000); // room for one retried relay join per user (about 30 s each)
 }
