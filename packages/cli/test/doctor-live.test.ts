@@ -184,14 +184,19 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
     ]);
   });
 
-  it('should name a LiveKit secret that livekit-jwt and LiveKit do not share', async () => {
+  /**
+   * A second livekit-jwt with the right LiveKit key but another secret, and a proxy that sends
+   * the focus path to it. `fullAccess` decides whether it creates the room (full-access users)
+   * or only mints a join token (everyone else).
+   */
+  const withWrongLivekitSecret = async (fullAccess: string): Promise<FaultProxy> => {
     const wrongJwt = await startNodeService({
       name: 'livekit-jwt',
       env: (port) => ({
         LIVEKIT_URL: stack.livekit.wsUrl,
         LIVEKIT_KEY: stack.secrets.livekitKey,
         LIVEKIT_SECRET: randomBytes(32).toString('hex'),
-        LIVEKIT_FULL_ACCESS_HOMESERVERS: stack.synapse.serverName,
+        LIVEKIT_FULL_ACCESS_HOMESERVERS: fullAccess,
         LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
         LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
         NODE_EXTRA_CA_CERTS: caFile,
@@ -199,12 +204,16 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       }),
     });
     cleanup.push(() => wrongJwt.stop());
-    const p = await proxy({
+    return proxy({
       reroute: (path) =>
         path.startsWith(`${JWT_PREFIX}/`)
           ? { base: wrongJwt.url, path: path.slice(JWT_PREFIX.length) }
           : undefined,
     });
+  };
+
+  it('should name a LiveKit secret that livekit-jwt and LiveKit do not share (room creation)', async () => {
+    const p = await withWrongLivekitSecret(stack.synapse.serverName);
     const { code, report } = await doctorJson(p.url);
     expect(code).toBe(1);
     expect(failures(report)).toEqual([
@@ -215,6 +224,23 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       },
     ]);
     expect(report.checks.find((c) => c.id === 'livekit-join')?.status).toBe('skip');
+  });
+
+  it('should name the same mismatch when LiveKit refuses the join token itself', async () => {
+    // Not a full-access user: livekit-jwt mints a token without calling LiveKit, and LiveKit's
+    // own /rtc/validate refuses its signature.
+    const p = await withWrongLivekitSecret('other.example.org');
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'livekit-join',
+        problem: 'livekit-secret-mismatch',
+        fix: PROBLEMS['livekit-secret-mismatch'].fix,
+      },
+    ]);
+    const join = report.checks.find((c) => c.id === 'livekit-join');
+    expect(join?.detail).toMatch(/rtc\/validate: 401/);
   });
 
   it("should name a coturn secret that differs from the homeserver's", async () => {

@@ -157,7 +157,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
 /** `rtc-sidecars doctor`: live checks of a deployment, as a client makes them. */
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check a live deployment as Element Call does (exit 0 only when every check passes)',
+  summary: 'check a live deployment as Element Call does (exit 0 only when no check fails)',
   usage: USAGE,
   run,
 };
