@@ -21,6 +21,12 @@ export interface WhoamiOptions {
 
 /** Most entries the positive cache holds; the oldest go first (all share one lifetime). */
 const CACHE_LIMIT = 10_000;
+/**
+ * Longest token forwarded to the homeserver. Matrix access tokens are tens of characters (OAuth
+ * ones from an authentication service a few hundred); a longer one would only cost a homeserver
+ * request that its header limit refuses, turning an anonymous request into a 502.
+ */
+export const MAX_TOKEN_LENGTH = 4096;
 /** A whoami answer is a few hundred bytes; anything much bigger is not one. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -56,10 +62,15 @@ export class WhoamiClient {
   /**
    * Resolves when the homeserver accepts `token`.
    *
-   * @throws `MatrixError`: 401 `M_UNKNOWN_TOKEN` when rejected, 403 `M_FORBIDDEN` when refused,
+   * @throws `MatrixError`: 401 `M_UNKNOWN_TOKEN` when rejected (or longer than
+   *   {@link MAX_TOKEN_LENGTH}, without asking), 403 `M_FORBIDDEN` when refused,
    *   502 when the homeserver is unreachable or answers nonsense, 504 when it is too slow.
    */
   public async check(token: string): Promise<void> {
+    if (token.length > MAX_TOKEN_LENGTH) {
+      this.#options.onResult?.('rejected');
+      throw errors.unknownToken(false);
+    }
     const key = createHash('sha256').update(token).digest('base64url');
     const expires = this.#accepted.get(key);
     if (expires !== undefined) {

@@ -100,6 +100,18 @@ describe('GET rtc/transports', () => {
     expect(hs.whoamiCalls).toHaveLength(2);
   });
 
+  it('should refuse an over-long token without asking the homeserver', async () => {
+    const a = app();
+    const ok = await a.inject({ url: V1, headers: bearer(`good-${'t'.repeat(4091)}`) });
+    expect(ok.statusCode).toBe(200);
+    expect(hs.whoamiCalls).toHaveLength(1);
+    const res = await a.inject({ url: V1, headers: bearer(`good-${'t'.repeat(20_000)}`) });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.json().errcode).toBe('M_UNKNOWN_TOKEN');
+    expect(hs.whoamiCalls).toHaveLength(1);
+  });
+
   it('should pass on soft logout', async () => {
     const res = await app().inject({ url: V1, headers: bearer('soft-1') });
     expect(res.statusCode).toBe(401);
