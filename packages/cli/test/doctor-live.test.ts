@@ -32,6 +32,7 @@ interface JsonReport {
     readonly id: string;
     readonly title: string;
     readonly status: 'pass' | 'fail' | 'skip';
+    readonly detail: string;
     readonly problem?: string;
     readonly fix?: string;
   }[];

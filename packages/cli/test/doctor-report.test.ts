@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 
 import { PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
 import { rewriteUrl } from '../src/doctor/doctor-http.ts';
+import { spinnerProgress } from '../src/doctor/doctor-progress.ts';
 import { renderJson, renderText } from '../src/doctor/render-report.ts';
 import { type DoctorReport, runDoctor } from '../src/doctor/run-doctor.ts';
+import { signalUrl } from '../src/doctor/signal-join.ts';
 import { cli } from './cli-harness.ts';
 import {
   FAKE_DOMAIN,
@@ -170,5 +172,30 @@ describe('rtc-sidecars doctor (command)', () => {
     const json = JSON.parse(run.out.join('\n')) as { ok: boolean; checks: { problem?: string }[] };
     expect(json.ok).toBe(false);
     expect(json.checks[0]?.problem).toBe('domain-unreachable');
+  });
+});
+
+describe('spinnerProgress', () => {
+  it('should draw the running check and erase it before the result is printed', () => {
+    const written: string[] = [];
+    const printed: string[] = [];
+    const progress = spinnerProgress({ write: (t: string) => written.push(t) }, (r) =>
+      printed.push(`${written.at(-1) ?? ''}|${r.title}`),
+    );
+    progress.start?.('CORS for browsers');
+    expect(written[0]?.startsWith('\r\u001b[K')).toBe(true);
+    expect(written[0]).toMatch(/ checking CORS for browsers…$/);
+    progress.done?.({ id: 'cors', title: 'CORS for browsers', status: 'pass', detail: '', ms: 1 });
+    // The line was erased before the result went out.
+    expect(printed).toEqual(['\r\x1b[K|CORS for browsers']);
+  });
+});
+
+describe('signalUrl', () => {
+  it('should put /rtc under the LiveKit URL path and the token in the query', () => {
+    expect(signalUrl(`wss://${FAKE_DOMAIN}/livekit/sfu/`, 'a.b.c')).toBe(
+      `wss://${FAKE_DOMAIN}/livekit/sfu/rtc?access_token=a.b.c&auto_subscribe=0&protocol=15`,
+    );
+    expect(signalUrl('https://lk.example.org', 'j')).toMatch(/^wss:\/\/lk\.example\.org\/rtc\?/);
   });
 });
