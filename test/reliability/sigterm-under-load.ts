@@ -24,7 +24,7 @@ const concurrency = Number(opts.concurrency);
 const upstreamMs = Number(opts['upstream-ms']);
 
 // The homeserver: userinfo and whoami both accept after a delay, so requests are in flight.
-const homeserver = createServer((req, res) => {
+const homeserver = createServer((_req, res) => {
   setTimeout(() => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ sub: '@alice:remote.example', user_id: '@alice:remote.example' }));
