@@ -171,17 +171,24 @@ describe('livekit-jwt under homeserver faults', () => {
 });
 
 describe('livekit-jwt under SFU faults', () => {
-  it.each([
-    ['down (connection refused)', () => ({ LIVEKIT_API_URL: `http://127.0.0.1:${closedPort}` })],
-    ['slow (never answers)', () => ({ LIVEKIT_API_URL: sfuUrl }), 'slow' as const],
-    ['503', () => ({ LIVEKIT_API_URL: sfuUrl }), '503' as const],
+  type SfuMode = typeof sfuMode;
+  const cases: [string, () => Record<string, string>, SfuMode][] = [
+    [
+      'down (connection refused)',
+      () => ({ LIVEKIT_API_URL: `http://127.0.0.1:${closedPort}` }),
+      'ok',
+    ],
+    ['slow (never answers)', () => ({ LIVEKIT_API_URL: sfuUrl }), 'slow'],
+    ['503', () => ({ LIVEKIT_API_URL: sfuUrl }), '503'],
     [
       'configured with another secret (real livekit-server)',
       () => ({ LIVEKIT_SECRET: randomBytes(32).toString('base64url') }),
+      'ok',
     ],
-  ])(
+  ];
+  it.each(cases)(
     'should answer 500 "Unable to create room on SFU" when the SFU is %s, count it, and still serve',
-    async (label, env, mode = 'ok') => {
+    async (label, env, mode) => {
       sfuMode = mode;
       const app = await appWith(env());
       try {
