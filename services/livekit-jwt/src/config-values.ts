@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   type BindAddress,
   type ConfigIssue,
@@ -82,16 +83,51 @@ export function resolveListen(
   return { host: bind.startsWith(':') ? undefined : parsed.host, port: parsed.port };
 }
 
-/** `LIVEKIT_JWT_TRUST_PROXY`: a boolean word or a comma list of proxy addresses/CIDRs. */
-export function resolveTrustProxy(raw: string | undefined): boolean | readonly string[] {
-  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+/**
+ * Default `LIVEKIT_JWT_TRUST_PROXY`: proxies on loopback and private networks (how a reverse
+ * proxy reaches the service in a compose network), so each client gets its own rate-limit bucket
+ * behind one, while clients on public addresses can never choose theirs.
+ */
+export const DEFAULT_TRUSTED_PROXIES: readonly string[] = Object.freeze([
+  'loopback',
+  'linklocal',
+  'uniquelocal',
+]);
+
+const PROXY_KEYWORDS = new Set(DEFAULT_TRUSTED_PROXIES);
+
+/**
+ * `LIVEKIT_JWT_TRUST_PROXY`: `false` (trust nobody, key on the peer address), `true` (trust every
+ * hop) or a comma list of addresses, CIDRs and the keywords `loopback`, `linklocal`,
+ * `uniquelocal`. Unset means {@link DEFAULT_TRUSTED_PROXIES}.
+ */
+export function resolveTrustProxy(
+  raw: string | undefined,
+  issues: ConfigIssue[],
+): boolean | readonly string[] {
+  if (raw === undefined) return DEFAULT_TRUSTED_PROXIES;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
   if (/^(true|1|yes|on)$/i.test(raw)) return true;
-  return Object.freeze(
-    raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
-  );
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const bad = entries.filter((entry) => !PROXY_KEYWORDS.has(entry) && !isAddressOrCidr(entry));
+  if (bad.length > 0) {
+    issues.push({
+      variable: 'LIVEKIT_JWT_TRUST_PROXY',
+      message: `must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal; got "${bad.join('", "')}"`,
+    });
+  }
+  return Object.freeze(entries);
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** `LIVEKIT_LOG_LEVEL` leniently, as upstream: an unknown level means `info` plus a warning. */

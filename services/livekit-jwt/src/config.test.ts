@@ -43,7 +43,7 @@ describe('loadServiceConfig', () => {
       allowRemotePublish: false,
       canUpdateOwnMetadata: false,
       rateLimitPerMinute: 300,
-      trustProxy: false,
+      trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
     });
     expect(config.openIdOverrides.size).toBe(0);
     expect(warnings).toEqual([]);
@@ -209,6 +209,12 @@ describe('loadServiceConfig', () => {
       loadServiceConfig({ ...base, LIVEKIT_CAN_UPDATE_OWN_METADATA: 'yes' }).config
         .canUpdateOwnMetadata,
     ).toBe(false);
+    expect(loadServiceConfig({ ...base, LIVEKIT_JWT_TRUST_PROXY: 'off' }).config.trustProxy).toBe(
+      false,
+    );
+    expect(issues({ ...base, LIVEKIT_JWT_TRUST_PROXY: '10.0.0.0/33, proxy.local' })).toEqual([
+      'LIVEKIT_JWT_TRUST_PROXY: must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal; got "10.0.0.0/33", "proxy.local"',
+    ]);
     expect(loadServiceConfig({ ...base, LIVEKIT_JWT_TRUST_PROXY: 'true' }).config.trustProxy).toBe(
       true,
     );

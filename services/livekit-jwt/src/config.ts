@@ -74,7 +74,6 @@ const schema = {
   allowRemotePublish: boolean('LIVEKIT_ALLOW_REMOTE_PUBLISH').default(false),
   canUpdateOwnMetadata: string('LIVEKIT_CAN_UPDATE_OWN_METADATA').optional(),
   rateLimit: integer('LIVEKIT_JWT_RATE_LIMIT', { min: 0, max: 1_000_000 }).default(300),
-  trustProxy: string('LIVEKIT_JWT_TRUST_PROXY').optional(),
 };
 
 /** Reference variables that belong to delegated delayed leave, which a later release adds. */
@@ -139,6 +138,7 @@ export function loadServiceConfig(
     issues,
     warnings,
   );
+  const trustProxy = resolveTrustProxy(text('LIVEKIT_JWT_TRUST_PROXY'), issues);
   const fullAccess = text('LIVEKIT_FULL_ACCESS_HOMESERVERS');
   if (fullAccess !== undefined && parseFullAccessList(fullAccess).length === 0) {
     issues.push({ variable: 'LIVEKIT_FULL_ACCESS_HOMESERVERS', message: 'lists no homeserver' });
@@ -146,7 +146,7 @@ export function loadServiceConfig(
   if (issues.length > 0 || raw === undefined || !credentials || apiUrl === undefined || !listen) {
     throw new ConfigError(issues);
   }
-  const derived = { ...credentials, apiUrl, listen, trustProxy: resolveTrustProxy(raw.trustProxy) };
+  const derived = { ...credentials, apiUrl, listen, trustProxy };
 
   const insecureSkipVerifyTls = raw.skipVerify === SKIP_VERIFY_MAGIC;
   if (insecureSkipVerifyTls) {

@@ -45,6 +45,26 @@ describe('livekit-jwt rate limit', () => {
     }
   });
 
+  it('should trust X-Forwarded-For from private-network proxies by default', async () => {
+    const made = await makeApp({ env: { LIVEKIT_JWT_RATE_LIMIT: '1' } });
+    app = made.app;
+    const post = (remoteAddress: string, xff: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/get_token',
+        payload: getTokenBody(),
+        remoteAddress,
+        headers: { 'x-forwarded-for': xff },
+      });
+    // A reverse proxy in a compose network: each client gets its own bucket.
+    expect((await post('172.18.0.5', '198.51.100.1')).statusCode).toBe(200);
+    expect((await post('172.18.0.5', '198.51.100.2')).statusCode).toBe(200);
+    expect((await post('172.18.0.5', '198.51.100.1')).statusCode).toBe(429);
+    // A client on a public address cannot choose its bucket.
+    expect((await post('203.0.113.9', '198.51.100.3')).statusCode).toBe(200);
+    expect((await post('203.0.113.9', '198.51.100.4')).statusCode).toBe(429);
+  });
+
   it('should key on X-Forwarded-For only from a trusted proxy', async () => {
     const made = await makeApp({
       env: { LIVEKIT_JWT_RATE_LIMIT: '1', LIVEKIT_JWT_TRUST_PROXY: '10.0.0.1' },
