@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { type RegisteredUser, startCoturn, startNodeService } from '@rtc-sidecars/test-harness';
 import { renderTurnserverConf } from '@rtc-sidecars/turn';
@@ -12,71 +10,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWT_PREFIX } from '../../../test/e2e/front-door.ts';
 import { DOMAIN, type Stack, startStack } from '../../../test/e2e/stack.ts';
 import { Timings } from '../../../test/e2e/timings.ts';
-import { PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
+import { describeProblem, PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
 import { TRANSPORTS_PATH } from '../src/doctor/routing-checks.ts';
 import { type FaultProxy, startFaultProxy } from './doctor-fault-proxy.ts';
-
-const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-
-/** Output of one `rtc-sidecars doctor` process. */
-interface DoctorRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The parts of `doctor --json` the tests read. */
-interface JsonReport {
-  readonly ok: boolean;
-  readonly checks: readonly {
-    readonly id: string;
-    readonly title: string;
-    readonly status: 'pass' | 'fail' | 'skip';
-    readonly detail: string;
-    readonly problem?: string;
-    readonly fix?: string;
-  }[];
-}
+import { type DoctorRun, failures, type JsonReport, runDoctorProcess } from './doctor-process.ts';
 
 describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () => {
   let stack: Stack;
   let user: RegisteredUser;
   let dir: string;
   let caFile: string;
+  let passwordFile: string;
   const cleanup: (() => Promise<unknown>)[] = [];
 
   /**
-   * Runs doctor as the operator does, as its own process (so the federation check trusts the
-   * test CA through NODE_EXTRA_CA_CERTS like any Node program would), through `via`.
+   * Runs doctor as its own process (so the federation check trusts the test CA through
+   * NODE_EXTRA_CA_CERTS like any Node program would), logged in, through `via`.
    */
   const doctor = (via: string, extra: readonly string[] = []): Promise<DoctorRun> =>
-    new Promise((resolve) => {
-      const args = [
-        '--conditions=source',
-        BIN,
-        'doctor',
-        '--domain',
-        DOMAIN,
-        '--via',
-        via,
+    runDoctorProcess(
+      [
+        ...['--domain', DOMAIN, '--via', via],
         // The stack's LiveKit URL is ws:// on loopback.
         '--insecure-http',
-        '--user',
-        user.userId,
-        '--password',
-        user.password,
+        ...['--user', user.userId, '--password-file', passwordFile],
         ...extra,
-      ];
-      execFile(
-        process.execPath,
-        args,
-        { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile }, timeout: 50_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+      ],
+      { NODE_EXTRA_CA_CERTS: caFile },
+    );
 
   const proxy = async (faults: Parameters<typeof startFaultProxy>[1]): Promise<FaultProxy> => {
     const p = await startFaultProxy(stack.frontDoor.url, faults);
@@ -92,6 +53,8 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
     caFile = join(dir, 'ca.pem');
     await writeFile(caFile, stack.federationCa);
     user = await stack.synapse.register('doctor');
+    passwordFile = join(dir, 'doctor.pw');
+    await writeFile(passwordFile, `${user.password}\n`, { mode: 0o600 });
   }, 120_000);
 
   afterAll(async () => {
@@ -109,11 +72,6 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
     const run = await doctor(via, ['--json', ...skip.flatMap((id) => ['--skip', id])]);
     return { code: run.code, report: JSON.parse(run.stdout) as JsonReport };
   };
-
-  const failures = (report: JsonReport): { id: string; problem?: string; fix?: string }[] =>
-    report.checks
-      .filter((c) => c.status === 'fail')
-      .map((c) => ({ id: c.id, problem: c.problem, fix: c.fix }));
 
   it('should report every check green on a working deployment', async () => {
     // Presence is skipped here: the harness's Synapse disables it (see the next test).
@@ -183,6 +141,31 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
         fix: PROBLEMS['transports-not-routed'].fix,
       },
     ]);
+  });
+
+  it('should name a missing server document and the 8448 fallback it causes', async () => {
+    // /.well-known/matrix/server falls through to the homeserver, which does not serve it.
+    const p = await proxy({
+      reroute: (path) =>
+        path === '/.well-known/matrix/server' ? { base: stack.synapse.baseUrl, path } : undefined,
+    });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'well-known-server',
+        problem: 'server-well-known-missing',
+        fix: describeProblem('server-well-known-missing', DOMAIN).fix,
+      },
+      {
+        id: 'federation-openid',
+        problem: 'federation-unreachable',
+        fix: PROBLEMS['federation-unreachable'].fix,
+      },
+    ]);
+    expect(report.checks.find((c) => c.id === 'federation-openid')?.detail).toContain(
+      `https://${DOMAIN}:8448`,
+    );
   });
 
   /**
