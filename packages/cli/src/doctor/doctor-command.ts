@@ -100,8 +100,9 @@ export function doctorSettings(
   const values = parse(args);
   const domain = parseServerName(values.domain ?? '');
   const seconds = Number(values.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UsageError(`--timeout must be seconds > 0`);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout must be a number of seconds above 0, got "${values.timeout}"`);
+  }
   if (values.via !== undefined && !/^https?:\/\/[^/]/.test(values.via)) {
     throw new UsageError(`--via must be an http:// or https:// URL, got "${values.via}"`);
   }
