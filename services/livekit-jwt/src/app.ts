@@ -1,6 +1,7 @@
 import {
   installMatrixErrorHandlers,
   loggerOptions,
+  matrixClientErrorHandler,
   matrixFrameworkErrors,
   metricsPlugin,
 } from '@rtc-sidecars/http-kit';
@@ -8,7 +9,7 @@ import { OpenIdError } from '@rtc-sidecars/matrix-openid';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { ServiceConfig } from './config.ts';
-import { CORS_HEADERS } from './cors.ts';
+import { ACCESS_CONTROL_HEADERS, CORS_HEADERS } from './cors.ts';
 import { type RoomService, TwirpRoomService } from './room-service.ts';
 import { TokenMetrics } from './token-metrics.ts';
 import { TokenMinter } from './token-minter.ts';
@@ -52,6 +53,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // One line per token request (written by the route) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: matrixFrameworkErrors,
+    // Malformed requests and oversized headers, refused by Node's parser before any route: still a
+    // Matrix error a browser can read (the parser's answer sets its own Content-Type).
+    clientErrorHandler: matrixClientErrorHandler(ACCESS_CONTROL_HEADERS),
   });
   installMatrixErrorHandlers(app);
   await app.register(metricsPlugin);

@@ -1,3 +1,11 @@
+/** Upstream's access-control headers, without the content type. */
+export const ACCESS_CONTROL_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST',
+  'access-control-allow-headers':
+    'Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token',
+});
+
 /**
  * The header block upstream sends on every answer of its token endpoints, for every method and
  * status, before the method check. Static on purpose: no origin reflection, no `Vary`, no
@@ -5,8 +13,5 @@
  */
 export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'application/json',
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST',
-  'access-control-allow-headers':
-    'Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token',
+  ...ACCESS_CONTROL_HEADERS,
 });

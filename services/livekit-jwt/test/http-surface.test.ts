@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CORS, type FakeRooms, type FakeVerifier, getTokenBody, makeApp } from './helpers.ts';
 
@@ -117,6 +118,32 @@ describe('livekit-jwt HTTP surface', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ errcode: 'M_TOO_LARGE' });
     expect(res.headers).toMatchObject(CORS);
+    expect(verifier.calls).toHaveLength(0);
+  });
+
+  it('should answer requests the HTTP parser refuses with a Matrix error and CORS', async () => {
+    await setup();
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(address);
+    const raw = async (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        let answer = '';
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        socket.on('data', (b: Buffer) => (answer += b.toString()));
+        socket.on('close', () => {
+          resolve(answer);
+        });
+        socket.on('error', reject);
+      });
+    const huge = await raw(
+      `POST /get_token HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge.toLowerCase()).toContain('access-control-allow-origin: *');
+    expect(huge).toContain('"errcode":"M_UNKNOWN"');
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbage).toContain('"errcode":"M_UNRECOGNIZED"');
     expect(verifier.calls).toHaveLength(0);
   });
 
