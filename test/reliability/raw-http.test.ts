@@ -2,7 +2,7 @@
 // listening on loopback. Each must still get a Matrix error with CORS (a browser reading a 431
 // caused by big cookies must see a readable error, not a CORS failure), and the service must
 // serve the next request. An HTTP/1.1 request without Host is answered by Node itself (400, no
-// body) and is only checked for that and for liveness: no browser sends one.
+// body) and is only checked for that, for liveness, and that nothing else is written after it.
 import type { FastifyInstance } from 'fastify';
 import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,10 @@ const MALFORMED: readonly [string, string][] = [
     'POST /get_token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
   ],
   ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+  [
+    'a malformed escape in the path',
+    'GET /get_token%zz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  ],
   ['HTTP/2.0 on an HTTP/1 port', 'GET / HTTP/2.0\r\nHost: a\r\nConnection: close\r\n\r\n'],
 ];
 
@@ -101,6 +105,17 @@ describe.each(['livekit-jwt', 'well-known'])('%s refusing malformed HTTP', (serv
       await expectAlive(service);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('should answer a request without Host and with a bad Transfer-Encoding exactly once', async () => {
+    // Node answers the missing Host with a bare 400; nothing may follow it on the connection.
+    const res = await rawRequest(
+      ports[service] as number,
+      'GET /healthz HTTP/1.1\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n',
+    );
+    expect(res.status).toBe(400);
+    expect(res.raw.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
+    await expectAlive(service);
   });
 
   it('should answer an HTTP/1.1 request without Host with 400 and keep serving', async () => {

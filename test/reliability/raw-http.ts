@@ -5,6 +5,8 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** Everything the server wrote, for counting answers. */
+  readonly raw: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function rawRequest(
   // Only the first answer: a server may answer, then refuse the rest of the bytes.
   else if (headers['content-length'] !== undefined)
     body = body.slice(0, Number(headers['content-length']));
-  return { status, headers, body };
+  return { status, headers, body, raw: text };
 }
 
 function dechunk(text: string): string {
