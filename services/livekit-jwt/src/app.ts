@@ -52,7 +52,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
     // One line per token request (written by the route) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: matrixFrameworkErrors,
+    // Routing-level refusals (e.g. a malformed %-escape in the path) skip the onSend hook below,
+    // so the CORS block is added here.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(ACCESS_CONTROL_HEADERS);
+      matrixFrameworkErrors(error, request, reply);
+    },
     // Malformed requests and oversized headers, refused by Node's parser before any route: still a
     // Matrix error a browser can read (the parser's answer sets its own Content-Type).
     clientErrorHandler: matrixClientErrorHandler(ACCESS_CONTROL_HEADERS),

@@ -96,6 +96,15 @@ describe('livekit-jwt HTTP surface', () => {
     expect(verifier.calls).toHaveLength(0);
   });
 
+  it('should answer a malformed path escape with a Matrix error and CORS', async () => {
+    await setup();
+    const res = await app.inject({ method: 'POST', url: '/get_token%zz', payload: '{}' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ errcode: 'M_UNRECOGNIZED' });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(verifier.calls).toHaveLength(0);
+  });
+
   it('should ignore a query string on the token paths', async () => {
     await setup();
     const res = await app.inject({
