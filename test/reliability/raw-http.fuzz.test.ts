@@ -86,9 +86,10 @@ describe.each(['livekit-jwt', 'well-known'])('%s over raw sockets', (service) =>
               : { authorization, ...rest },
           ),
           fc.nat({ max: 5 }),
-          fc.constantFrom(0, 1, 1, 1, 2),
+          fc.constantFrom(0, 1, 1, 1, 1, 1, 1, 2),
           fc.option(fc.uint8Array({ maxLength: 512 })),
-          async (method, path, headers, duplicate, hosts, body) => {
+          fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }),
+          async (method, path, headers, duplicate, hosts, body, keep) => {
             const lines = Object.entries(headers)
               .filter(
                 (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'host',
