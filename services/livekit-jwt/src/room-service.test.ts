@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  describeTwirpError,
   encodeCreateRoomRequest,
   ROOM_SETTINGS,
   RoomServiceError,
@@ -34,6 +35,19 @@ interface Recorded {
   body: Buffer;
 }
 
+describe('describeTwirpError', () => {
+  it('should keep the Twirp code and message but never a token the SFU echoes', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJ2aWRlbyI6e319.c2lnbmF0dXJl';
+    expect(
+      describeTwirpError(401, JSON.stringify({ code: 'unauthenticated', msg: `bad ${jwt}` })),
+    ).toBe('HTTP 401 unauthenticated: bad [redacted]');
+    expect(describeTwirpError(502, `<html>Bearer ${jwt} refused</html>`)).toBe(
+      'HTTP 502: <html>[redacted] refused</html>',
+    );
+    expect(describeTwirpError(500, '')).toBe('HTTP 500: ');
+  });
+});
+
 async function fakeSfu(status: number) {
   const calls: Recorded[] = [];
   const server = createServer((req, res) => {
@@ -42,7 +56,11 @@ async function fakeSfu(status: number) {
     req.on('end', () => {
       calls.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
       res.writeHead(status, { 'content-type': 'application/protobuf' });
-      res.end(status === 200 ? Buffer.alloc(0) : '{"code":"malformed","msg":"bad"}');
+      res.end(
+        status === 200
+          ? Buffer.alloc(0)
+          : JSON.stringify({ code: 'malformed', msg: `bad ${req.headers.authorization ?? ''}` }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,7 +103,9 @@ describe('TwirpRoomService', () => {
     });
     closers.push(sfu.close, () => rooms.close());
     await expect(rooms.createRoom('r')).rejects.toThrow(RoomServiceError);
-    await expect(rooms.createRoom('r')).rejects.toThrow(/HTTP 400/);
+    await expect(rooms.createRoom('r')).rejects.toThrow(
+      /^CreateRoom r: HTTP 400 malformed: bad \[redacted\]$/,
+    );
   });
 
   it('should reject when nothing listens', async () => {

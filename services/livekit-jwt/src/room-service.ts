@@ -86,7 +86,7 @@ export class TwirpRoomService implements RoomService {
     }
     const body = await readCapped(res.body);
     if (res.statusCode < 200 || res.statusCode > 299) {
-      throw new RoomServiceError(`CreateRoom ${name}: HTTP ${res.statusCode} ${body}`);
+      throw new RoomServiceError(`CreateRoom ${name}: ${describeTwirpError(res.statusCode, body)}`);
     }
   }
 
@@ -101,6 +101,28 @@ export class TwirpRoomService implements RoomService {
     this.cached = { token, until: now + SERVICE_TOKEN_REUSE_MS };
     return token;
   }
+}
+
+const CREDENTIALS = /eyJ[\w-]*\.[\w-]*\.[\w-]*|Bearer\s+\S+/gi;
+
+/**
+ * What to log about a refused Twirp call: the status, the Twirp `code` and `msg` when the body
+ * has them, anything JWT-shaped or `Bearer …` removed. An SFU (or whatever answers in its place)
+ * may echo the request's `Authorization`, which holds a `roomCreate` token that must not reach
+ * the logs.
+ */
+export function describeTwirpError(status: number, body: string): string {
+  let code: unknown;
+  let msg: unknown;
+  try {
+    ({ code, msg } = JSON.parse(body) as { code?: unknown; msg?: unknown });
+  } catch {
+    // Not Twirp JSON: describe the raw text below.
+  }
+  const text = typeof msg === 'string' ? msg : body;
+  const prefix =
+    typeof code === 'string' ? `HTTP ${status} ${code.slice(0, 40)}` : `HTTP ${status}`;
+  return `${prefix}: ${text.slice(0, 200).replace(CREDENTIALS, '[redacted]')}`;
 }
 
 /** Reads at most {@link MAX_ERROR_BODY} bytes for the log and discards the rest. */
