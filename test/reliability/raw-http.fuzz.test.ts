@@ -90,9 +90,18 @@ describe.each(['livekit-jwt', 'well-known'])('%s over raw sockets', (service) =>
           fc.option(fc.uint8Array({ maxLength: 512 })),
           fc.array(fc.boolean(), { minLength: 32, maxLength: 32 }),
           async (method, path, headers, duplicate, hosts, body, keep) => {
+            // Framing and size errors are mostly left to raw-http.test.ts, so most cases get past
+            // the parser: each generated header goes out half the time, and Transfer-Encoding and
+            // values over 2 000 characters one time in six.
+            const keepAwkward = duplicate === 0;
             const lines = Object.entries(headers)
               .filter(
                 (entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'host',
+              )
+              .filter((_entry, i) => keep[i] === true)
+              .filter(
+                ([name, value]) =>
+                  keepAwkward || (name !== 'transfer-encoding' && value.length <= 2000),
               )
               .map(([name, value]) => `${name}: ${value}`);
             // Repeat one header (Node keeps the first of some, joins others).

@@ -127,3 +127,19 @@ describe.each(['livekit-jwt', 'well-known'])('%s refusing malformed HTTP', (serv
     await expectAlive(service);
   });
 });
+
+describe('livekit-jwt token paths spelled differently', () => {
+  it.each(['/%67et_token', '/get_token#fragment', '/sfu/%67et'])(
+    'should put the CORS block on the token endpoint reached as %s',
+    async (target) => {
+      const res = await rawRequest(
+        ports['livekit-jwt'] as number,
+        `POST ${target} HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
+      // The router decodes the path and drops the fragment, so this is the token endpoint...
+      expect(res.body).toMatch(/"errcode":"M_(BAD|NOT)_JSON"/);
+      // ...and its answer must carry the endpoint's CORS block like any other.
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+    },
+  );
+});
