@@ -63,6 +63,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clientErrorHandler: matrixClientErrorHandler(ACCESS_CONTROL_HEADERS),
   });
   installMatrixErrorHandlers(app);
+  // Every content type is read as raw bytes, on every route: the token routes parse them
+  // strictly, and a wrong method or path is answered 405/404 whatever the body's type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
   await app.register(metricsPlugin);
   const metrics = new TokenMetrics(app.metrics);
 
@@ -103,9 +109,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   return app;
 }
 
+/**
+ * The token path a request is for: the matched route pattern when there is one (the router has
+ * already decoded `%67` and dropped `#fragment`), else the raw path for 404/405 answers.
+ */
 function pathOf(request: FastifyRequest): string {
-  const q = request.url.indexOf('?');
-  return q === -1 ? request.url : request.url.slice(0, q);
+  const route = request.routeOptions.url;
+  if (route !== undefined) return route;
+  const end = request.url.search(/[?#]/);
+  return end === -1 ? request.url : request.url.slice(0, end);
 }
 
 function outcomeOfStatus(status: number): string {

@@ -36,8 +36,8 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * `POST /get_token`, `POST /sfu/get` and their `OPTIONS` preflights. The body arrives as raw
- * bytes (every content type, as upstream does not check it) and is parsed strictly here, so
- * malformed input is refused before any OpenID lookup.
+ * bytes (the app accepts every content type, as upstream does not check it) and is parsed
+ * strictly here, so malformed input is refused before any OpenID lookup.
  */
 export async function tokenRoutes(
   app: FastifyInstance,
@@ -64,12 +64,6 @@ export async function tokenRoutes(
   }
   // Read by @fastify/rate-limit only when it is registered (limit > 0).
   const rateLimitConfig = { rateLimit: { max: options.rateLimitPerMinute } };
-
-  // Every content type is accepted as raw bytes; the strict parser decides what is JSON.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
-    done(null, body);
-  });
 
   const handle = async (
     request: FastifyRequest,

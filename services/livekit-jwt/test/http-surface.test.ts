@@ -26,7 +26,12 @@ describe('livekit-jwt HTTP surface', () => {
       expect(res.body).toBe('');
     }
     for (const method of ['POST', 'OPTIONS', 'PUT', 'DELETE'] as const) {
-      const res = await app.inject({ method, url: '/healthz' });
+      const res = await app.inject({
+        method,
+        url: '/healthz',
+        payload: 'x=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.statusCode).toBe(405);
       expect(res.json()).toEqual({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
     }
@@ -103,6 +108,13 @@ describe('livekit-jwt HTTP surface', () => {
     expect(res.json()).toMatchObject({ errcode: 'M_UNRECOGNIZED' });
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(verifier.calls).toHaveLength(0);
+  });
+
+  it('should put the CORS block on a token path the router reaches after decoding', async () => {
+    await setup();
+    const res = await app.inject({ method: 'POST', url: '/%67et_token', payload: getTokenBody() });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toMatchObject(CORS);
   });
 
   it('should ignore a query string on the token paths', async () => {
