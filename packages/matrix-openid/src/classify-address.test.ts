@@ -46,6 +46,11 @@ const cases: [string, AddressClass][] = [
   ['64:ff9b::a00:1', 'private'],
   ['64:ff9b::808:808', 'public'],
   ['::ffff:0:7f00:1', 'loopback'],
+  // IPv4-compatible IPv6 (deprecated): refused whatever it embeds
+  ['::127.0.0.1', 'reserved'],
+  ['::7f00:1', 'reserved'],
+  ['::8.8.8.8', 'reserved'],
+  ['::808:808', 'reserved'],
   // Not addresses, or forms no socket reports
   ['localhost', 'invalid'],
   ['', 'invalid'],

@@ -51,6 +51,7 @@ export function classifyAddress(ip: string): AddressClass {
   // ipaddr.isValid accepts shorthand such as "127.1" and octal; a socket address never looks
   // like that, so only the canonical forms node:net accepts count.
   if (!ipaddr.IPv6.isValid(bare) && !ipaddr.IPv4.isValidFourPartDecimal(bare)) return 'invalid';
+  if (isIpv4Compatible(bare)) return 'reserved';
   const address = ipaddr.process(bare); // unwraps ::ffff:a.b.c.d into IPv4
   if (address.kind() === 'ipv4') return V4[address.range()] ?? 'reserved';
   const v6 = address as ipaddr.IPv6;
@@ -61,6 +62,19 @@ export function classifyAddress(ip: string): AddressClass {
     return classifyAddress(bytes.join('.'));
   }
   return V6[range] ?? 'reserved';
+}
+
+/**
+ * `::a.b.c.d` beyond `::` and `::1`: the deprecated IPv4-compatible form (RFC 4291 §2.5.5.1).
+ * Some stacks still route it to the embedded IPv4 address and no homeserver lives there, so it
+ * is refused in every spelling (`::127.0.0.1`, `::7f00:1`).
+ */
+function isIpv4Compatible(bare: string): boolean {
+  if (!ipaddr.IPv6.isValid(bare)) return false;
+  const bytes = ipaddr.IPv6.parse(bare).toByteArray();
+  const prefixZero = bytes.slice(0, 12).every((b) => b === 0);
+  const tail = bytes.slice(12).reduce((n, b) => n * 256 + b, 0);
+  return prefixZero && tail > 1;
 }
 
 /** Whether the guard lets a connection go to `ip`: true for `public` addresses only. */
