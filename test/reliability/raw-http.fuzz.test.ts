@@ -110,7 +110,7 @@ describe.each(['livekit-jwt', 'well-known'])('%s over raw sockets', (service) =>
               lines.push(`Host: ${i === 0 ? 'example.org' : 'other.example'}`);
             const payload = body === null ? Buffer.alloc(0) : Buffer.from(body);
             if (body !== null) lines.push(`Content-Length: ${payload.length}`);
-            const head = `${method} ${wireTarget(path)} HTTP/1.1\r\n${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`;
+            const head = `${[`${method} ${wireTarget(path)} HTTP/1.1`, ...lines, 'Connection: close'].join('\r\n')}\r\n\r\n`;
             const started = performance.now();
             const res = await rawRequest(
               ports[service] as number,
