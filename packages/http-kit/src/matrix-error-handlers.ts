@@ -127,7 +127,10 @@ export function matrixClientErrorHandler(
           : [400, 'Malformed request'];
     const errcode = status === 400 ? 'M_UNRECOGNIZED' : 'M_UNKNOWN';
     const body = JSON.stringify({ errcode, error: message });
-    if (socket.writable) {
+    // As Node's default handler does: if a response already started on this socket (Node
+    // answers a request without Host itself), a second status line would corrupt the stream.
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && current?.headersSent !== true) {
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}` +
           `Content-Type: application/json; charset=utf-8\r\n` +
