@@ -19,5 +19,10 @@ export {
   synapsePython,
   type SynapseTurnOptions,
 } from './synapse.ts';
-export { createTestCertificates, type TestCertificates } from './test-ca.ts';
+export {
+  type CertificateNames,
+  createSelfSignedCertificate,
+  createTestCertificates,
+  type TestCertificates,
+} from './test-ca.ts';
 export { repoRoot, requireTool } from './tools.ts';

@@ -1,10 +1,66 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { requireTool } from './tools.ts';
 
 const run = promisify(execFile);
+
+/** The names a test certificate is valid for; the first one is also its subject CN. */
+export interface CertificateNames {
+  readonly dnsNames?: readonly string[];
+  readonly ips?: readonly string[];
+}
+
+/** A P-256 key made together with the certificate request, unencrypted. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function subjectOf(names: CertificateNames): string {
+  return `/CN=${names.dnsNames?.[0] ?? names.ips?.[0] ?? 'localhost'}`;
+}
+
+function subjectAltName(names: CertificateNames): string {
+  return [
+    ...(names.dnsNames ?? []).map((n) => `DNS:${n}`),
+    ...(names.ips ?? []).map((ip) => `IP:${ip}`),
+  ].join(',');
+}
+
+/**
+ * Makes a self-signed certificate (P-256, one day) for `names` with the openssl CLI, for a
+ * loopback server a test either trusts explicitly (`ca: cert`) or uses to show that an untrusted
+ * certificate is refused. The files live in a temporary directory removed before returning.
+ */
+export async function createSelfSignedCertificate(
+  names: CertificateNames,
+): Promise<{ readonly cert: string; readonly key: string }> {
+  const openssl = requireTool('openssl');
+  const dir = await mkdtemp(join(tmpdir(), 'test-cert-'));
+  try {
+    await run(openssl, [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      subjectOf(names),
+      '-addext',
+      `subjectAltName=${subjectAltName(names)}`,
+    ]);
+    return {
+      cert: await readFile(join(dir, 'cert.pem'), 'utf8'),
+      key: await readFile(join(dir, 'key.pem'), 'utf8'),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** A throw-away certificate authority and one server certificate it signed. */
 export interface TestCertificates {
@@ -23,15 +79,14 @@ export interface TestCertificates {
  */
 export async function createTestCertificates(
   dir: string,
-  names: { readonly dnsNames: readonly string[]; readonly ips: readonly string[] },
+  names: CertificateNames,
 ): Promise<TestCertificates> {
   const openssl = requireTool('openssl');
   const p = (file: string): string => join(dir, file);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await run(openssl, [
     'req',
     '-x509',
-    ...ec,
+    ...EC_KEY,
     '-keyout',
     p('ca.key'),
     '-out',
@@ -45,24 +100,19 @@ export async function createTestCertificates(
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  const subject = names.dnsNames[0] ?? names.ips[0] ?? 'localhost';
   await run(openssl, [
     'req',
-    ...ec,
+    ...EC_KEY,
     '-keyout',
     p('server.key'),
     '-out',
     p('server.csr'),
     '-subj',
-    `/CN=${subject}`,
+    subjectOf(names),
   ]);
-  const altNames = [
-    ...names.dnsNames.map((n) => `DNS:${n}`),
-    ...names.ips.map((ip) => `IP:${ip}`),
-  ].join(',');
   await writeFile(
     p('server.ext'),
-    `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+    `subjectAltName=${subjectAltName(names)}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
   );
   await run(openssl, [
     'x509',

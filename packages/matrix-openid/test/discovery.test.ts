@@ -1,10 +1,6 @@
+import { type CertificateNames, createSelfSignedCertificate } from '@rtc-sidecars/test-harness';
 import { describe, expect, it } from 'vitest';
-import {
-  type FakeHomeserver,
-  selfSignedCertificate,
-  serveWellKnown,
-  userinfoHandler,
-} from './fake-homeserver.ts';
+import { type FakeHomeserver, serveWellKnown, userinfoHandler } from './fake-homeserver.ts';
 import { failure, fixedDns, homeserver, verifier } from './helpers.ts';
 
 // Discovery end to end over TLS: fake DNS answers point names at one loopback HTTPS server that
@@ -12,10 +8,11 @@ import { failure, fixedDns, homeserver, verifier } from './helpers.ts';
 // tested in ssrf-guard.test.ts); certificates are trusted through the `ca` option, so these tests
 // also show which name each certificate is checked against.
 
-const NAMES = 'DNS:example.org,DNS:matrix.example.org';
+const NAMES: CertificateNames = { dnsNames: ['example.org', 'matrix.example.org'] };
+const NAMES_AND_LOOPBACK: CertificateNames = { ...NAMES, ips: ['127.0.0.1'] };
 
-async function tlsHomeserver(altNames: string, delegateTo?: (hs: FakeHomeserver) => string) {
-  const tls = selfSignedCertificate(altNames);
+async function tlsHomeserver(names: CertificateNames, delegateTo?: (hs: FakeHomeserver) => string) {
+  const tls = await createSelfSignedCertificate(names);
   const hs = await homeserver((req, res) => {
     const userinfo = userinfoHandler('@alice:example.org');
     if (delegateTo === undefined) userinfo(req, res);
@@ -26,7 +23,7 @@ async function tlsHomeserver(altNames: string, delegateTo?: (hs: FakeHomeserver)
 
 describe('server discovery', () => {
   it('should follow well-known delegation to an IP and port when the guard is lifted', async () => {
-    const { hs, ca } = await tlsHomeserver(`${NAMES},IP:127.0.0.1`, (h) => `127.0.0.1:${h.port}`);
+    const { hs, ca } = await tlsHomeserver(NAMES_AND_LOOPBACK, (h) => `127.0.0.1:${h.port}`);
     const dns = fixedDns({ 'example.org': ['127.0.0.1'] });
     const v = verifier({ allowPrivate: true, dns, ca, ports: { wellKnown: hs.port } });
     await expect(v.verify({ accessToken: 'good', serverName: 'example.org' })).resolves.toEqual({
@@ -59,7 +56,7 @@ describe('server discovery', () => {
 
   it('should refuse a certificate that only names the SRV target', async () => {
     const { hs, ca } = await tlsHomeserver(
-      'DNS:example.org,DNS:srv-target.example.net',
+      { dnsNames: ['example.org', 'srv-target.example.net'] },
       () => 'matrix.example.org',
     );
     const dns = fixedDns(
@@ -99,7 +96,7 @@ describe('server discovery', () => {
   });
 
   it('should treat an oversized well-known as absent and fall back to the federation port', async () => {
-    const tls = selfSignedCertificate(NAMES);
+    const tls = await createSelfSignedCertificate(NAMES);
     const hs = await homeserver((req, res) => {
       if (req.url === '/.well-known/matrix/server') {
         res
@@ -126,7 +123,7 @@ describe('server discovery', () => {
 
   it('should pick up a well-known that appears after a failure, without a restart', async () => {
     // Upstream caches "no delegation" for an hour: users kept getting 401 after fixing it.
-    const tls = selfSignedCertificate(`${NAMES},IP:127.0.0.1`);
+    const tls = await createSelfSignedCertificate(NAMES_AND_LOOPBACK);
     let published = false;
     const hs = await homeserver((req, res) => {
       if (req.url === '/.well-known/matrix/server' && published) {
@@ -153,7 +150,7 @@ describe('server discovery', () => {
   });
 
   it('should fetch the well-known once for several verifications', async () => {
-    const { hs, ca } = await tlsHomeserver(`${NAMES},IP:127.0.0.1`, (h) => `127.0.0.1:${h.port}`);
+    const { hs, ca } = await tlsHomeserver(NAMES_AND_LOOPBACK, (h) => `127.0.0.1:${h.port}`);
     const dns = fixedDns({ 'example.org': ['127.0.0.1'] });
     const v = verifier({ allowPrivate: true, dns, ca, ports: { wellKnown: hs.port } });
     for (let i = 0; i < 5; i++) await v.verify({ accessToken: 'good', serverName: 'example.org' });
@@ -164,7 +161,7 @@ describe('server discovery', () => {
 
 describe('well-known fetch', () => {
   async function redirecting(location: (hs: FakeHomeserver) => string) {
-    const tls = selfSignedCertificate(`${NAMES},IP:127.0.0.1`);
+    const tls = await createSelfSignedCertificate(NAMES_AND_LOOPBACK);
     const hs = await homeserver((req, res) => {
       if (req.url === '/.well-known/matrix/server') {
         res.writeHead(302, { location: location(hs) }).end();
@@ -183,7 +180,7 @@ describe('well-known fetch', () => {
   }
 
   it('should give up on a hanging well-known in time to fall back to the federation port', async () => {
-    const tls = selfSignedCertificate(NAMES);
+    const tls = await createSelfSignedCertificate(NAMES);
     const hs = await homeserver((req, res) => {
       // The well-known request never gets an answer; userinfo does.
       if (req.url !== '/.well-known/matrix/server') userinfoHandler('@alice:example.org')(req, res);
@@ -232,9 +229,12 @@ describe('well-known fetch', () => {
 
 describe('TLS verification', () => {
   async function selfSigned() {
-    return homeserver((req, res) => {
-      userinfoHandler(`@alice:127.0.0.1:${(req.socket.localPort ?? 0).toString()}`)(req, res);
-    }, selfSignedCertificate('IP:127.0.0.1'));
+    return homeserver(
+      (req, res) => {
+        userinfoHandler(`@alice:127.0.0.1:${(req.socket.localPort ?? 0).toString()}`)(req, res);
+      },
+      await createSelfSignedCertificate({ ips: ['127.0.0.1'] }),
+    );
   }
 
   it('should refuse a self-signed certificate before any HTTP request', async () => {
@@ -259,7 +259,7 @@ describe('TLS verification', () => {
   });
 
   it('should check an IP literal against the certificate IP addresses', async () => {
-    const tls = selfSignedCertificate('DNS:example.org');
+    const tls = await createSelfSignedCertificate({ dnsNames: ['example.org'] });
     const hs = await homeserver(userinfoHandler('@a:b'), tls);
     const v = verifier({ allowPrivate: true, ca: tls.cert });
     const error = await failure(

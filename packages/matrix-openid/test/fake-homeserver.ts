@@ -1,7 +1,5 @@
 // A tiny loopback homeserver for fault tests: it answers userinfo (and optionally the
 // well-known document) the way a test tells it to, and records every TCP connection and request.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -9,8 +7,6 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -23,42 +19,6 @@ export interface FakeHomeserver {
   /** Requests seen: path (token redacted) and Host header. */
   readonly requests: { path: string; host: string | undefined; token: string | null }[];
   close(): Promise<void>;
-}
-
-/** A self-signed certificate (and key) for the given names, made with the openssl CLI. */
-export function selfSignedCertificate(altNames: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'matrix-openid-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=matrix-openid test',
-        '-addext',
-        `subjectAltName=${altNames}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Answers userinfo for token `good` with `sub`, 401 `M_UNKNOWN_TOKEN` otherwise. */

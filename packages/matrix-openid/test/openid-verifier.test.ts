@@ -1,5 +1,6 @@
+import { createSelfSignedCertificate } from '@rtc-sidecars/test-harness';
 import { describe, expect, it } from 'vitest';
-import { selfSignedCertificate, userinfoHandler } from './fake-homeserver.ts';
+import { userinfoHandler } from './fake-homeserver.ts';
 import { verifyOpenIdToken } from '../src/index.ts';
 import { failure, homeserver, verifier } from './helpers.ts';
 
@@ -37,9 +38,12 @@ describe('OpenIdVerifier.verify', () => {
   });
 
   it('should verify an IP-literal server name on loopback over TLS with allowPrivate', async () => {
-    const hs = await homeserver((req, res) => {
-      userinfoHandler(`@bob:127.0.0.1:${hs.port}`)(req, res);
-    }, selfSignedCertificate('IP:127.0.0.1'));
+    const hs = await homeserver(
+      (req, res) => {
+        userinfoHandler(`@bob:127.0.0.1:${hs.port}`)(req, res);
+      },
+      await createSelfSignedCertificate({ ips: ['127.0.0.1'] }),
+    );
     const name = `127.0.0.1:${hs.port}`;
     const v = verifier({ allowPrivate: true, insecureSkipVerifyTls: true });
     await expect(v.verify({ accessToken: 'good', serverName: name })).resolves.toEqual({
@@ -210,9 +214,12 @@ describe('OpenIdVerifier connection reuse', () => {
   });
 
   it('should reuse one TLS connection across sequential verifications', async () => {
-    const hs = await homeserver((req, res) => {
-      userinfoHandler(`@bob:127.0.0.1:${hs.port}`)(req, res);
-    }, selfSignedCertificate('IP:127.0.0.1'));
+    const hs = await homeserver(
+      (req, res) => {
+        userinfoHandler(`@bob:127.0.0.1:${hs.port}`)(req, res);
+      },
+      await createSelfSignedCertificate({ ips: ['127.0.0.1'] }),
+    );
     const v = verifier({ allowPrivate: true, insecureSkipVerifyTls: true });
     for (let i = 0; i < 10; i++)
       await v.verify({ accessToken: 'good', serverName: `127.0.0.1:${hs.port}` });

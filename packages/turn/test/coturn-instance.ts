@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
+  createSelfSignedCertificate,
   freeDualPort,
   freeUdpRange,
   type RunningProcess,
@@ -25,29 +24,6 @@ export interface CoturnInstance {
   /** `turn:127.0.0.1:<port>?transport=…` */
   uri(transport: 'udp' | 'tcp'): string;
   stop(): Promise<void>;
-}
-
-/** Writes cert.pem and key.pem (P-256, one day, SAN IP:127.0.0.1) into `dir` with the openssl CLI. */
-async function selfSignedCertificate(dir: string): Promise<void> {
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=turn.test',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
 }
 
 /** True when a STUN Binding through our own client gets an XOR-MAPPED-ADDRESS back. */
@@ -86,7 +62,12 @@ export async function startCoturnInstance(
   const realm = 'turn.test';
   const { allowLoopbackPeers, tls, ...rest } = settings;
   const tlsPort = tls === true ? await freeDualPort() : undefined;
-  if (tls === true) await selfSignedCertificate(workDir);
+  const certificate =
+    tls === true ? await createSelfSignedCertificate({ ips: ['127.0.0.1'] }) : undefined;
+  if (certificate !== undefined) {
+    await writeFile(join(workDir, 'cert.pem'), certificate.cert);
+    await writeFile(join(workDir, 'key.pem'), certificate.key, { mode: 0o600 });
+  }
   const conf = renderTurnserverConf({
     ...rest,
     ...(tlsPort === undefined
@@ -119,9 +100,9 @@ export async function startCoturnInstance(
     relayPorts,
     realm,
     process: proc,
-    ...(tlsPort === undefined
+    ...(tlsPort === undefined || certificate === undefined
       ? {}
-      : { tls: { port: tlsPort, cert: await readFile(join(workDir, 'cert.pem'), 'utf8') } }),
+      : { tls: { port: tlsPort, cert: certificate.cert } }),
     uri: (transport) => `turn:127.0.0.1:${port}?transport=${transport}`,
     stop: async () => {
       await proc.stop();

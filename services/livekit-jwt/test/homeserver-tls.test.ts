@@ -1,50 +1,11 @@
 import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSelfSignedCertificate } from '@rtc-sidecars/test-harness';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { verifierOptions } from '../src/verifier-options.ts';
 import { FakeRooms, getTokenBody, jwtOf, testConfig, verifyJwt } from './helpers.ts';
-
-/** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
-function selfSigned(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'livekit-jwt-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=livekit-jwt test homeserver',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 // Upstream's skip_verify_tls.rs and the server check, through the real verifier as server.ts
 // wires it: a self-signed homeserver whose server name is `127.0.0.1:<port>` (an IP literal with
@@ -56,16 +17,19 @@ describe('livekit-jwt with a self-signed loopback homeserver', () => {
   let subServer = '';
 
   beforeAll(async () => {
-    homeserver = createServer(selfSigned(), (req, res) => {
-      const url = new URL(req.url ?? '/', 'https://x');
-      requests.push(url.pathname);
-      res.setHeader('content-type', 'application/json');
-      if (url.searchParams.get('access_token') === 'valid-token') {
-        res.end(JSON.stringify({ sub: `@alice:${subServer || serverName}` }));
-      } else {
-        res.writeHead(401).end('{"errcode":"M_UNKNOWN_TOKEN","error":"Unknown token"}');
-      }
-    });
+    homeserver = createServer(
+      await createSelfSignedCertificate({ ips: ['127.0.0.1'] }),
+      (req, res) => {
+        const url = new URL(req.url ?? '/', 'https://x');
+        requests.push(url.pathname);
+        res.setHeader('content-type', 'application/json');
+        if (url.searchParams.get('access_token') === 'valid-token') {
+          res.end(JSON.stringify({ sub: `@alice:${subServer || serverName}` }));
+        } else {
+          res.writeHead(401).end('{"errcode":"M_UNKNOWN_TOKEN","error":"Unknown token"}');
+        }
+      },
+    );
     await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
     serverName = `127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
   });

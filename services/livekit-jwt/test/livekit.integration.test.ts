@@ -7,8 +7,10 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
+import { type Livekit, startLivekit } from '@rtc-sidecars/test-harness';
 import type { FastifyInstance } from 'fastify';
 import { RoomServiceClient } from 'livekit-server-sdk';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,19 +19,21 @@ import { loadServiceConfig } from '../src/config.ts';
 import { participantIdentity, roomAlias } from '../src/room-identity.ts';
 import type { OpenIdVerifier } from '../src/token-service.ts';
 import { FakeVerifier, getTokenBody, jwtOf, legacyBody, REMOTE } from './helpers.ts';
-import { type LiveKitServer, startLiveKitServer } from './livekit-server.ts';
 
 const HS = 'example.com';
+/** A fresh key pair for this run's livekit-server (rooms are created only through the API). */
+const KEY = `API${randomBytes(6).toString('hex')}`;
+const SECRET = randomBytes(32).toString('base64url');
 
 describe('livekit-jwt against a real LiveKit server', () => {
-  let sfu: LiveKitServer;
+  let sfu: Livekit;
   let client: RoomServiceClient;
   const apps: FastifyInstance[] = [];
   const connected: Room[] = [];
 
   beforeAll(async () => {
-    sfu = await startLiveKitServer();
-    client = new RoomServiceClient(sfu.httpUrl, sfu.key, sfu.secret);
+    sfu = await startLivekit({ apiKey: KEY, apiSecret: SECRET });
+    client = new RoomServiceClient(sfu.httpUrl, KEY, SECRET);
   });
   afterAll(async () => {
     await Promise.allSettled(connected.map((r) => r.disconnect()));
@@ -41,8 +45,8 @@ describe('livekit-jwt against a real LiveKit server', () => {
   async function service(verifier: OpenIdVerifier = new FakeVerifier()) {
     const { config } = loadServiceConfig({
       LIVEKIT_URL: sfu.wsUrl,
-      LIVEKIT_KEY: sfu.key,
-      LIVEKIT_SECRET: sfu.secret,
+      LIVEKIT_KEY: KEY,
+      LIVEKIT_SECRET: SECRET,
       LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
       LIVEKIT_JWT_RATE_LIMIT: '0',
     });
