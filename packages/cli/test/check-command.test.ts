@@ -4,18 +4,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { checkDeployment, type Finding } from '../src/check/check-deployment.ts';
-import { cli, copyDeployment, editFile, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import {
+  cli,
+  copyDeployment,
+  editFile,
+  initDeployment,
+  PUBLIC_IP,
+  removeDir,
+  tempDir,
+} from './cli-harness.ts';
 
 let generated: string;
 const copies: string[] = [];
 
 beforeAll(async () => {
   generated = tempDir();
-  const run = await cli([
-    'init',
-    ...['--domain', 'hi.example.org', '--external-ip', PUBLIC_IP, '--federation', 'off'],
-    ...['--out', generated],
-  ]);
+  const run = await initDeployment(generated, '--federation', 'off');
   expect(run.code).toBe(0);
 });
 afterAll(() => {

@@ -32,6 +32,23 @@ export function removeDir(dir: string): void {
 /** A public unicast address (not a documentation range, which init refuses). */
 export const PUBLIC_IP = '45.67.89.10';
 
+/**
+ * Runs `rtc-sidecars init` for `hi.example.org` with {@link PUBLIC_IP} into `out`, plus any
+ * `extra` flags: the deployment most tests start from.
+ */
+export function initDeployment(out: string, ...extra: string[]): Promise<CliRun> {
+  return cli([
+    'init',
+    '--domain',
+    'hi.example.org',
+    '--external-ip',
+    PUBLIC_IP,
+    '--out',
+    out,
+    ...extra,
+  ]);
+}
+
 /** Copies `from` to a new temporary folder. */
 export function copyDeployment(from: string): string {
   const dir = tempDir('rtc-broken-');

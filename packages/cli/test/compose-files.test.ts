@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseEnvFile } from '../src/deployment/env-file.ts';
 import { interpolateDeep } from '../src/check/interpolate.ts';
-import { cli, type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
 import { composeSchemaValidator, dockerComposeConfig, readCompose } from './compose-validation.ts';
 
 const COMPOSE = join(repoRoot, 'docker/compose.yaml');
@@ -18,15 +18,7 @@ let resolved: Parsed;
 
 beforeAll(async () => {
   deployment = tempDir();
-  const run = await cli([
-    'init',
-    '--domain',
-    'hi.example.org',
-    '--external-ip',
-    PUBLIC_IP,
-    '--out',
-    deployment,
-  ]);
+  const run = await initDeployment(deployment);
   expect(run.code).toBe(0);
   env = parseEnvFile(readFileSync(join(deployment, '.env'), 'utf8'));
   resolved = interpolateDeep(raw, env);

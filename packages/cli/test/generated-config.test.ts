@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 
 import { parseEnvFile } from '../src/deployment/env-file.ts';
-import { cli, type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
 
 // The generated livekit.yaml and turnserver.conf run in the real livekit-server and coturn.
 // Only what binds them to this machine changes (addresses and ports on loopback, files in a
@@ -29,15 +29,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   dir = tempDir();
-  const run = await cli([
-    'init',
-    '--domain',
-    'hi.example.org',
-    '--external-ip',
-    PUBLIC_IP,
-    '--out',
-    dir,
-  ]);
+  const run = await initDeployment(dir);
   expect(run.code).toBe(0);
   env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf8'));
 });

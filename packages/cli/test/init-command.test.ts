@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { parseEnvFile } from '../src/deployment/env-file.ts';
 import { interpolateDeep } from '../src/check/interpolate.ts';
 import { parseTurnserverConf } from '../src/check/turnserver-conf-file.ts';
-import { cli, type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import { cli, initDeployment, type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
 
 const dirs: string[] = [];
 function workDir(): string {
@@ -19,19 +19,6 @@ function workDir(): string {
 afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
-
-async function init(out: string, ...extra: string[]) {
-  return cli([
-    'init',
-    '--domain',
-    'hi.example.org',
-    '--external-ip',
-    PUBLIC_IP,
-    '--out',
-    out,
-    ...extra,
-  ]);
-}
 
 function read(dir: string, file: string): string {
   return readFileSync(join(dir, file), 'utf8');
@@ -55,7 +42,7 @@ function load(dir: string) {
 describe('rtc-sidecars init', () => {
   it('should write every file with CSPRNG secrets and the secret-bearing ones with mode 0600', async () => {
     const dir = join(workDir(), 'deploy');
-    const run = await init(dir);
+    const run = await initDeployment(dir);
     expect(run.code).toBe(0);
     for (const file of ['.env', 'livekit.yaml', 'turnserver.conf', 'continuwuity.toml']) {
       expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o600);
@@ -66,14 +53,14 @@ describe('rtc-sidecars init', () => {
     expect(env.LIVEKIT_KEY!.length).toBeGreaterThanOrEqual(32);
     expect(env.LIVEKIT_SECRET!.length).toBeGreaterThanOrEqual(32);
     expect(env.REGISTRATION_TOKEN!.length).toBeGreaterThanOrEqual(32);
-    const again = await init(join(workDir(), 'other'));
+    const again = await initDeployment(join(workDir(), 'other'));
     expect(again.code).toBe(0);
     expect(load(join(dirs.at(-1)!, 'other')).env.TURN_SECRET).not.toBe(env.TURN_SECRET);
   });
 
   it('should derive every file from the same secrets and URLs', async () => {
     const dir = workDir();
-    expect((await init(dir)).code).toBe(0);
+    expect((await initDeployment(dir)).code).toBe(0);
     const { env, compose, livekit, toml, coturn } = load(dir);
     // TURN: one secret in coturn and the homeserver, URIs as an array.
     expect(coturn.get('static-auth-secret')).toEqual([env.TURN_SECRET]);
@@ -107,7 +94,7 @@ describe('rtc-sidecars init', () => {
 
   it('should enable presence explicitly and carry no Conduit-era key', async () => {
     const dir = workDir();
-    expect((await init(dir)).code).toBe(0);
+    expect((await initDeployment(dir)).code).toBe(0);
     const { toml } = load(dir);
     expect(toml).toMatchObject({
       allow_local_presence: true,
@@ -124,7 +111,7 @@ describe('rtc-sidecars init', () => {
 
   it('should write federation "off" as allow_federation = true with every remote server forbidden', async () => {
     const dir = workDir();
-    expect((await init(dir, '--federation', 'off')).code).toBe(0);
+    expect((await initDeployment(dir, '--federation', 'off')).code).toBe(0);
     const { toml } = load(dir);
     expect(toml.allow_federation).toBe(true);
     expect(toml.forbidden_remote_server_names).toEqual(['.*']);
@@ -134,28 +121,28 @@ describe('rtc-sidecars init', () => {
 
   it('should configure each registration mode', async () => {
     const open = workDir();
-    expect((await init(open, '--registration', 'open')).code).toBe(0);
+    expect((await initDeployment(open, '--registration', 'open')).code).toBe(0);
     expect(load(open).toml).toMatchObject({
       allow_registration: true,
       yes_i_am_very_very_sure_i_want_an_open_registration_server_prone_to_abuse: true,
     });
     expect(load(open).env.REGISTRATION_TOKEN).toBeUndefined();
     const off = workDir();
-    expect((await init(off, '--registration', 'off')).code).toBe(0);
+    expect((await initDeployment(off, '--registration', 'off')).code).toBe(0);
     expect(load(off).toml.allow_registration).toBe(false);
     expect(load(off).toml.registration_token).toBeUndefined();
     const token = workDir();
-    expect((await init(token)).code).toBe(0);
+    expect((await initDeployment(token)).code).toBe(0);
     expect(load(token).toml.registration_token).toBe(load(token).env.REGISTRATION_TOKEN);
   });
 
   it('should keep existing secrets on a re-run, fill only the missing one and say so', async () => {
     const dir = workDir();
-    expect((await init(dir)).code).toBe(0);
+    expect((await initDeployment(dir)).code).toBe(0);
     const first = load(dir).env;
     const env = read(dir, '.env').replace(/^LIVEKIT_SECRET=.*$/m, 'LIVEKIT_SECRET=');
     writeFileSync(join(dir, '.env'), env);
-    const run = await init(dir);
+    const run = await initDeployment(dir);
     expect(run.code).toBe(0);
     expect(run.out).toContain(
       'Kept existing secrets: TURN_SECRET, LIVEKIT_KEY, REGISTRATION_TOKEN (use --force to regenerate)',
@@ -166,7 +153,7 @@ describe('rtc-sidecars init', () => {
     expect(second.env.LIVEKIT_KEY).toBe(first.LIVEKIT_KEY);
     expect(second.env.LIVEKIT_SECRET).not.toBe(first.LIVEKIT_SECRET);
     expect(second.livekit.keys[first.LIVEKIT_KEY!]).toBe(second.env.LIVEKIT_SECRET);
-    const third = await init(dir);
+    const third = await initDeployment(dir);
     expect(third.out.some((l) => l.startsWith('Generated secrets'))).toBe(false);
     expect(third.out).toContain(
       'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml',
@@ -175,9 +162,9 @@ describe('rtc-sidecars init', () => {
 
   it('should regenerate every secret with --force and keep the old .env as a backup', async () => {
     const dir = workDir();
-    expect((await init(dir)).code).toBe(0);
+    expect((await initDeployment(dir)).code).toBe(0);
     const before = read(dir, '.env');
-    const run = await init(dir, '--force');
+    const run = await initDeployment(dir, '--force');
     expect(run.code).toBe(0);
     expect(load(dir).env.TURN_SECRET).not.toBe(parseEnvFile(before).TURN_SECRET);
     const backups = readdirSync(dir).filter((f) => f.startsWith('.env.bak-'));
@@ -188,7 +175,7 @@ describe('rtc-sidecars init', () => {
 
   it('should refuse to reuse a folder that belongs to another server name', async () => {
     const dir = workDir();
-    expect((await init(dir)).code).toBe(0);
+    expect((await initDeployment(dir)).code).toBe(0);
     const run = await cli([
       'init',
       '--domain',
@@ -205,7 +192,13 @@ describe('rtc-sidecars init', () => {
 
   it('should print the DNS records, the ports to open and the next command', async () => {
     const dir = workDir();
-    const run = await init(dir, '--turn-host', 'turn.example.org', '--proxy', 'standalone');
+    const run = await initDeployment(
+      dir,
+      '--turn-host',
+      'turn.example.org',
+      '--proxy',
+      'standalone',
+    );
     const text = run.out.join('\n');
     expect(run.out).toContain('Consistency check: passed');
     expect(text).toContain(`hi.example.org  A  ${PUBLIC_IP}`);
@@ -264,7 +257,7 @@ describe('rtc-sidecars init', () => {
   it('should refuse an unwritable folder with a one-line reason and write nothing', async () => {
     const parent = workDir();
     writeFileSync(join(parent, 'a-file'), 'x');
-    const run = await init(join(parent, 'a-file', 'deploy'));
+    const run = await initDeployment(join(parent, 'a-file', 'deploy'));
     expect(run.code).toBe(2);
     expect(run.err).toEqual([expect.stringMatching(/a-file is not a directory$/)]);
     expect(readdirSync(parent)).toEqual(['a-file']);
