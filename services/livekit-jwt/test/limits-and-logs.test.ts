@@ -7,12 +7,19 @@ describe('livekit-jwt rate limit', () => {
   afterEach(async () => {
     await app.close();
   });
+  /** POST /get_token from `remoteAddress`, with the `X-Forwarded-For` a proxy would add. */
+  const post = (remoteAddress: string, xff?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/get_token',
+      payload: getTokenBody(),
+      remoteAddress,
+      ...(xff === undefined ? {} : { headers: { 'x-forwarded-for': xff } }),
+    });
 
   it('should answer 429 M_LIMIT_EXCEEDED with retry_after_ms per client IP', async () => {
     const made = await makeApp({ env: { LIVEKIT_JWT_RATE_LIMIT: '3' } });
     app = made.app;
-    const post = (ip: string) =>
-      app.inject({ method: 'POST', url: '/get_token', payload: getTokenBody(), remoteAddress: ip });
     for (let i = 0; i < 3; i++) expect((await post('192.0.2.1')).statusCode).toBe(200);
     const limited = await post('192.0.2.1');
     expect(limited.statusCode).toBe(429);
@@ -48,14 +55,6 @@ describe('livekit-jwt rate limit', () => {
   it('should trust X-Forwarded-For from private-network proxies by default', async () => {
     const made = await makeApp({ env: { LIVEKIT_JWT_RATE_LIMIT: '1' } });
     app = made.app;
-    const post = (remoteAddress: string, xff: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/get_token',
-        payload: getTokenBody(),
-        remoteAddress,
-        headers: { 'x-forwarded-for': xff },
-      });
     // A reverse proxy in a compose network: each client gets its own bucket.
     expect((await post('172.18.0.5', '198.51.100.1')).statusCode).toBe(200);
     expect((await post('172.18.0.5', '198.51.100.2')).statusCode).toBe(200);
@@ -70,14 +69,6 @@ describe('livekit-jwt rate limit', () => {
       env: { LIVEKIT_JWT_RATE_LIMIT: '1', LIVEKIT_JWT_TRUST_PROXY: '10.0.0.1' },
     });
     app = made.app;
-    const post = (remoteAddress: string, xff: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/get_token',
-        payload: getTokenBody(),
-        remoteAddress,
-        headers: { 'x-forwarded-for': xff },
-      });
     expect((await post('10.0.0.1', '198.51.100.1')).statusCode).toBe(200);
     expect((await post('10.0.0.1', '198.51.100.2')).statusCode).toBe(200);
     expect((await post('10.0.0.1', '198.51.100.1')).statusCode).toBe(429);
