@@ -24,6 +24,11 @@ export async function serve(
 ): Promise<string> {
   const address = await app.listen({ host: bind.host, port: bind.port });
   let closing = false;
+  // Once closing, every answer carries `Connection: close`, so keep-alive clients finish their
+  // current request and reconnect elsewhere instead of reusing a socket that is about to go.
+  app.server.prependListener('request', (_request, response) => {
+    if (closing) response.shouldKeepAlive = false;
+  });
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) {
       log.warn({ signal }, 'second signal during shutdown, exiting now');
@@ -39,9 +44,11 @@ export async function serve(
     // Node's server.close() drops the connections idle at that moment only; a keep-alive
     // connection whose request finishes later would hold the process open until the client
     // hangs up. Sweeping idle connections until the close completes lets it end promptly.
+    // The first sweep waits a moment so that requests already on the wire are read and
+    // answered (with `Connection: close`) rather than cut off with a reset.
     const sweep = setInterval(() => {
       app.server.closeIdleConnections();
-    }, 50);
+    }, 250);
     sweep.unref();
     app.close().then(
       () => {

@@ -47,6 +47,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
         };
   const app = Fastify({
+    // During shutdown, requests on open keep-alive connections are still served (with
+    // `Connection: close`, see http-kit's serve) rather than answered with a non-Matrix 503.
+    return503OnClosing: false,
     logger,
     bodyLimit: BODY_LIMIT,
     trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],

@@ -53,6 +53,9 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
     httpMetrics(registry),
   );
   const app = Fastify({
+    // During shutdown, requests on open keep-alive connections are still served (with
+    // `Connection: close`, see http-kit's serve) rather than answered with a non-Matrix 503.
+    return503OnClosing: false,
     // The documents are answered before Fastify (see prerendered-responder.ts). With a server
     // factory Fastify applies no server timeouts, so they are set here.
     serverFactory: (handler) => {
