@@ -1,0 +1,188 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type DelayedEventAction,
+  type DelayedEventResult,
+  DelayedLeaveJob,
+  type JobClock,
+  type JobOutcome,
+} from './delayed-leave-job.ts';
+
+const PARAMS = {
+  delayId: 'syd_abc',
+  delayTimeoutMs: 10_000,
+  serverName: 'example.com',
+  csApi: { baseUrl: 'https://matrix.example.com', trusted: false },
+  room: 'ROOM',
+  identity: 'IDENTITY',
+};
+
+/** The fake timers' clock, with jitter fixed at its middle (factor 1). */
+const clock: JobClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+  random: () => 0.5,
+};
+
+function setup(
+  answer: (action: DelayedEventAction) => DelayedEventResult = () => ({ outcome: 'ok' }),
+  delayTimeoutMs = PARAMS.delayTimeoutMs,
+) {
+  const calls: { action: DelayedEventAction; at: number }[] = [];
+  const outcomes: JobOutcome[] = [];
+  const start = Date.now();
+  const job = new DelayedLeaveJob(
+    { ...PARAMS, delayTimeoutMs },
+    {
+      client: {
+        call: async (_csApi, _delayId, action) => {
+          calls.push({ action, at: Date.now() - start });
+          return answer(action);
+        },
+      },
+      clock,
+      onEnd: (_job, outcome) => outcomes.push(outcome),
+    },
+  );
+  return { job, calls, outcomes };
+}
+
+describe('DelayedLeaveJob', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('should send once delay_timeout passes without the participant ever joining', async () => {
+    const { calls, outcomes } = setup();
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toEqual([{ action: 'send', at: 10_000 }]);
+    expect(outcomes).toEqual(['sent']);
+  });
+
+  it('should wait at most one hour for the first connection', async () => {
+    const { calls } = setup(undefined, 24 * 3600_000);
+    await vi.advanceTimersByTimeAsync(3600_000);
+    expect(calls.map((c) => c.action)).toEqual(['send']);
+  });
+
+  it('should restart at once on join and then every 80 % of delay_timeout', async () => {
+    const { job, calls } = setup();
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(calls).toEqual([
+      { action: 'restart', at: 0 },
+      { action: 'restart', at: 8_000 },
+      { action: 'restart', at: 16_000 },
+      { action: 'restart', at: 24_000 },
+    ]);
+    expect(job.state).toBe('connected');
+  });
+
+  it('should send on an intentional leave after joining', async () => {
+    const { job, calls, outcomes } = setup();
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(1_000);
+    job.handle('left_intentionally');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
+    expect(outcomes).toEqual(['sent']);
+  });
+
+  it('should send when the connection drops or the participant is gone after joining', async () => {
+    for (const event of ['connection_aborted', 'gone'] as const) {
+      const { job, calls, outcomes } = setup();
+      job.handle('joined');
+      await vi.advanceTimersByTimeAsync(0);
+      job.handle(event);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
+      expect(outcomes).toEqual(['sent']);
+    }
+  });
+
+  it('should do nothing when the connection aborts before joining', async () => {
+    const { job, calls, outcomes } = setup();
+    job.handle('connection_aborted');
+    await vi.advanceTimersByTimeAsync(3600_000);
+    expect(calls).toEqual([]);
+    expect(outcomes).toEqual(['aborted_before_join']);
+  });
+
+  it('should ignore an intentional leave before joining and keep waiting', async () => {
+    const { job, calls } = setup();
+    job.handle('left_intentionally');
+    expect(job.state).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.map((c) => c.action)).toEqual(['send']);
+  });
+
+  it('should end the job without send when restart answers 404', async () => {
+    const { job, calls, outcomes } = setup(() => ({ outcome: 'not_found' }));
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(60_000);
+    job.handle('left_intentionally');
+    expect(calls.map((c) => c.action)).toEqual(['restart']);
+    expect(outcomes).toEqual(['event_gone']);
+  });
+
+  it('should count a 404 on send as done, with exactly one send', async () => {
+    const { job, calls, outcomes } = setup((action) =>
+      action === 'send' ? { outcome: 'not_found' } : { outcome: 'ok' },
+    );
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(0);
+    job.handle('connection_aborted');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
+    expect(outcomes).toEqual(['sent']);
+  });
+
+  it('should wait retry_after_ms on 429 before sending again', async () => {
+    let answers = 0;
+    const { calls, outcomes } = setup(() =>
+      answers++ === 0
+        ? { outcome: 'retry', reason: 'HTTP 429', retryAfterMs: 4_000 }
+        : { outcome: 'ok' },
+    );
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(calls).toEqual([
+      { action: 'send', at: 10_000 },
+      { action: 'send', at: 14_000 },
+    ]);
+    expect(outcomes).toEqual(['sent']);
+  });
+
+  it('should back off exponentially on 500s and give up at the deadline', async () => {
+    const { calls, outcomes } = setup(() => ({ outcome: 'retry', reason: 'HTTP 500' }));
+    await vi.advanceTimersByTimeAsync(60_000);
+    // Send starts at 10 s; retries after 1, 1.5, 2.25, 3.375 s until 10 s more have passed.
+    expect(calls.map((c) => c.at)).toEqual([10_000, 11_000, 12_500, 14_750, 18_125]);
+    expect(outcomes).toEqual(['send_failed']);
+  });
+
+  it('should give up restarting once the homeserver would have fired the event itself', async () => {
+    const { job, calls, outcomes } = setup(() => ({ outcome: 'retry', reason: 'timeout' }));
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.every((c) => c.action === 'restart' && c.at < 10_000)).toBe(true);
+    expect(outcomes).toEqual(['restart_failed']);
+  });
+
+  it('should make no further call once replaced', async () => {
+    const { job, calls, outcomes } = setup();
+    job.handle('joined');
+    await vi.advanceTimersByTimeAsync(0);
+    job.stop('replaced');
+    job.handle('left_intentionally');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.map((c) => c.action)).toEqual(['restart']);
+    expect(outcomes).toEqual(['replaced']);
+  });
+});
