@@ -105,6 +105,9 @@ describe('Runtipi app continuwuity-rtc', () => {
       no_gui: true,
     });
     expect(existsSync(join(APP, 'metadata/description.md'))).toBe(true);
+    // The store requires a JPEG logo; check the magic bytes, not just the name.
+    const logo = readFileSync(join(APP, 'metadata/logo.jpg'));
+    expect([...logo.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     for (const name of ['well-known', 'livekit-jwt', 'livekit']) {
       expect(compose.services[name]['x-runtipi'], name).toEqual({ add_to_main_network: true });
     }
