@@ -43,6 +43,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Options for {@link startStack}. */
+export interface StackOptions {
+  /** Run Synapse with presence enabled and unthrottled (off by default, see `startSynapse`). */
+  readonly presence?: boolean;
+}
+
 /** Something started that has to be stopped again. */
 interface Stoppable {
   stop(): Promise<unknown>;
@@ -75,7 +81,7 @@ async function allStarted<const T extends readonly Promise<unknown>[]>(
  * livekit-jwt services as separate processes, and a front door routing one domain to them.
  * Independent components start concurrently; whatever started is stopped if a later one fails.
  */
-export async function startStack(timings: Timings): Promise<Stack> {
+export async function startStack(timings: Timings, options: StackOptions = {}): Promise<Stack> {
   const secrets = await timings.measure('rtc-sidecars init (secrets)', () => initSecrets(DOMAIN));
   const started: Stoppable[] = [];
   const track = <T extends Stoppable>(component: T): T => {
@@ -126,6 +132,7 @@ export async function startStack(timings: Timings): Promise<Stack> {
         ports: synapsePorts,
         federationTls: { certPath: certificates.certPath, keyPath: certificates.keyPath },
         turn: { uris: [turnUri], sharedSecret: secrets.turnSecret, userLifetime: '1h' },
+        presence: options.presence === true,
       }),
     );
     let livekit: Livekit;

@@ -11,6 +11,8 @@ export interface SynapseConfigInput {
   readonly registrationSecret: string;
   readonly turn?: SynapseTurnOptions | undefined;
   readonly federationTls?: { readonly certPath: string; readonly keyPath: string } | undefined;
+  /** Keep presence on (and unthrottled); off by default, as most tests have no use for it. */
+  readonly presence?: boolean | undefined;
 }
 
 /** Rate limits high enough that a test never waits on them. */
@@ -50,7 +52,7 @@ export function synapseConfig(input: SynapseConfigInput): string {
     bcrypt_rounds: 4,
     trusted_key_servers: [],
     suppress_key_server_warning: true,
-    presence: { enabled: false },
+    presence: { enabled: input.presence === true },
     url_preview_enabled: false,
     enable_metrics: false,
     rc_message: unlimited,
@@ -60,6 +62,11 @@ export function synapseConfig(input: SynapseConfigInput): string {
     rc_invites: { per_room: unlimited, per_user: unlimited, per_issuer: unlimited },
     rc_admin_redaction: unlimited,
   };
+  if (input.presence === true) {
+    // Synapse's default is one presence update per user every 10 s; a status set and then
+    // restored straight away would otherwise wait on it.
+    config.rc_presence = { per_user: unlimited };
+  }
   if (input.federationTls) {
     config.tls_certificate_path = input.federationTls.certPath;
     config.tls_private_key_path = input.federationTls.keyPath;

@@ -34,6 +34,11 @@ export interface SynapseOptions {
   readonly federationTls?: { readonly certPath: string; readonly keyPath: string };
   /** Ports to listen on, when the caller must know them before Synapse starts; free ones by default. */
   readonly ports?: SynapsePorts;
+  /**
+   * Enable presence, without Synapse's one-update-per-10-s limit. Off by default, which is also
+   * how a test shows a homeserver that answers presence updates but keeps nothing.
+   */
+  readonly presence?: boolean;
 }
 
 /** Synapse's two loopback listeners. */
@@ -118,6 +123,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
       registrationSecret,
       turn: options.turn,
       federationTls: options.federationTls,
+      presence: options.presence,
     }),
     { mode: 0o600 },
   );

@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type RegisteredUser, startCoturn, startNodeService } from '@rtc-sidecars/test-harness';
+import {
+  type RegisteredUser,
+  startCoturn,
+  startNodeService,
+  startSynapse,
+  type Synapse,
+} from '@rtc-sidecars/test-harness';
 import { renderTurnserverConf } from '@rtc-sidecars/turn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,11 +18,14 @@ import { DOMAIN, type Stack, startStack } from '../../../test/e2e/stack.ts';
 import { Timings } from '../../../test/e2e/timings.ts';
 import { describeProblem, PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
 import { TRANSPORTS_PATH } from '../src/doctor/routing-checks.ts';
+import { CHECK_IDS } from '../src/doctor/run-doctor.ts';
 import { type FaultProxy, startFaultProxy } from './doctor-fault-proxy.ts';
 import { type DoctorRun, failures, type JsonReport, runDoctorProcess } from './doctor-process.ts';
 
 describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () => {
   let stack: Stack;
+  /** A second, bare Synapse with presence disabled, as the seed deployment had it. */
+  let noPresence: Synapse;
   let user: RegisteredUser;
   let dir: string;
   let caFile: string;
@@ -46,8 +55,17 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
   };
 
   beforeAll(async () => {
-    stack = await startStack(new Timings());
-    cleanup.push(() => stack.stop());
+    // Both start together: the extra Synapse adds little to the stack's own start-up.
+    const [stackStart, noPresenceStart] = await Promise.allSettled([
+      startStack(new Timings(), { presence: true }),
+      startSynapse({ presence: false }),
+    ]);
+    if (stackStart.status === 'fulfilled') cleanup.push(() => stackStart.value.stop());
+    if (noPresenceStart.status === 'fulfilled') cleanup.push(() => noPresenceStart.value.stop());
+    if (stackStart.status === 'rejected') throw stackStart.reason;
+    if (noPresenceStart.status === 'rejected') throw noPresenceStart.reason;
+    stack = stackStart.value;
+    noPresence = noPresenceStart.value;
     dir = await mkdtemp(join(tmpdir(), 'doctor-live-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     caFile = join(dir, 'ca.pem');
@@ -61,29 +79,21 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
     for (const undo of cleanup.reverse()) await undo();
   });
 
-  /**
-   * Runs doctor with `--json` and parses it. Presence is skipped unless asked for: the harness's
-   * Synapse runs with presence disabled, which has a test of its own.
-   */
-  const doctorJson = async (
-    via: string,
-    skip = ['presence'],
-  ): Promise<{ code: number; report: JsonReport }> => {
-    const run = await doctor(via, ['--json', ...skip.flatMap((id) => ['--skip', id])]);
+  /** Runs doctor with `--json` and parses it. */
+  const doctorJson = async (via: string): Promise<{ code: number; report: JsonReport }> => {
+    const run = await doctor(via, ['--json']);
     return { code: run.code, report: JSON.parse(run.stdout) as JsonReport };
   };
 
   it('should report every check green on a working deployment', async () => {
-    // Presence is skipped here: the harness's Synapse disables it (see the next test).
-    const run = await doctor(stack.frontDoor.url, ['--skip', 'presence']);
+    const run = await doctor(stack.frontDoor.url);
     // The captured output is what packages/cli/doctor-example.txt shows.
     console.log(run.stdout);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n').filter((l) => /^[✓✗-] /.test(l));
-    expect(lines.filter((l) => !l.startsWith('✓'))).toEqual([
-      expect.stringMatching(/^- presence status message +skipped \(--skip\)$/),
-    ]);
+    expect(lines).toHaveLength(14);
+    expect(lines.filter((l) => !l.startsWith('✓'))).toEqual([]);
     for (const title of [
       'well-known client document',
       'CORS for browsers',
@@ -92,17 +102,35 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       'OpenID -> livekit-jwt /get_token',
       'LiveKit accepts the token (join)',
       `TURN relay ${stack.turnUri}`,
+      'presence status message',
     ]) {
       expect(lines.some((l) => l.startsWith(`✓ ${title}`))).toBe(true);
     }
-    expect(run.stdout).toMatch(/13 passed, 0 failed, 1 skipped: ready for calls/);
+    expect(run.stdout).toMatch(/14 passed, 0 failed, 0 skipped: ready for calls/);
   });
 
   it("should name disabled presence (the seed's original failure) on a homeserver that drops it", async () => {
-    // The harness's Synapse runs with `presence.enabled: false`: it answers 200 to the update
-    // and keeps nothing, exactly the failure an operator cannot see from the outside.
-    const { code, report } = await doctorJson(stack.frontDoor.url, []);
-    expect(code).toBe(1);
+    // A Synapse with `presence.enabled: false` answers 200 to the update and keeps nothing,
+    // exactly the failure an operator cannot see from the outside. Doctor talks to it directly
+    // (its client API stands in for https://<domain>) and runs only the session and presence.
+    const owner = await noPresence.register('doctor');
+    const run = await runDoctorProcess(
+      [
+        ...['--domain', 'no-presence.e2e.test', '--via', noPresence.baseUrl],
+        ...['--access-token', owner.accessToken, '--json'],
+        ...CHECK_IDS.filter((id) => id !== 'login' && id !== 'presence').flatMap((id) => [
+          '--skip',
+          id,
+        ]),
+      ],
+      {},
+    );
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.checks.filter((c) => c.status !== 'skip').map((c) => c.id)).toEqual([
+      'login',
+      'presence',
+    ]);
     expect(failures(report)).toEqual([
       { id: 'presence', problem: 'presence-disabled', fix: PROBLEMS['presence-disabled'].fix },
     ]);
@@ -111,7 +139,7 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
   it('should name missing CORS and its fix when the proxy strips the headers', async () => {
     const p = await proxy({ stripCors: true });
     // The human report this time: the failure line, then the catalogue's cause and fix.
-    const run = await doctor(p.url, ['--skip', 'presence']);
+    const run = await doctor(p.url);
     console.log(run.stdout);
     expect(run.code).toBe(1);
     const lines = run.stdout.split('\n');
@@ -124,7 +152,7 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       `    cause: ${PROBLEMS['cors-missing'].cause}`,
       `    fix:   ${PROBLEMS['cors-missing'].fix}`,
     ]);
-    expect(run.stdout).toMatch(/12 passed, 1 failed, 1 skipped: not ready for calls/);
+    expect(run.stdout).toMatch(/13 passed, 1 failed, 0 skipped: not ready for calls/);
   });
 
   it('should name an unrouted transports endpoint (homeserver answers it) and its fix', async () => {
