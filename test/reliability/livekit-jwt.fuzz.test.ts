@@ -38,6 +38,8 @@ beforeAll(async () => {
     LIVEKIT_SECRET: SECRET,
     LIVEKIT_FULL_ACCESS_HOMESERVERS: FULL,
     LIVEKIT_JWT_RATE_LIMIT: '0',
+    // Generating cases blocks this process's event loop; shedding is tested in overload.test.ts.
+    LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   app = await buildApp({ config, verifier, rooms, logStream: false });
   await app.ready();

@@ -35,6 +35,8 @@ beforeAll(async () => {
     LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
     LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
     LIVEKIT_JWT_RATE_LIMIT: '0',
+    // Generating cases blocks this process's event loop; shedding is tested in overload.test.ts.
+    LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   apps['livekit-jwt'] = await buildApp({
     config,
@@ -49,6 +51,7 @@ beforeAll(async () => {
       // property would report, so bearer tokens are left out of the generated headers below.
       WELL_KNOWN_HOMESERVER_INTERNAL_URL: 'http://127.0.0.1:9',
       WELL_KNOWN_LOG_LEVEL: 'silent',
+      WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '0',
     }),
   );
   for (const [name, app] of Object.entries(apps)) {

@@ -46,6 +46,8 @@ beforeAll(async () => {
     WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
     WELL_KNOWN_HOMESERVER_INTERNAL_URL: homeserver.url,
     WELL_KNOWN_LOG_LEVEL: 'silent',
+    // Generating cases blocks this process's event loop; shedding is tested in overload.test.ts.
+    WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '0',
   };
   const full = buildApp(
     loadWellKnownConfig({

@@ -5,6 +5,7 @@ import {
   matrixFrameworkErrors,
   metricsPlugin,
 } from '@rtc-sidecars/http-kit';
+import underPressure from '@fastify/under-pressure';
 import { OpenIdError } from '@rtc-sidecars/matrix-openid';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -20,6 +21,12 @@ import { type OpenIdVerifier, TokenService } from './token-service.ts';
 export const BODY_LIMIT = 1024 * 1024;
 
 const TOKEN_PATHS = new Set(['/get_token', '/sfu/get']);
+
+/** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
+const NEVER_SHED = new Set(['/healthz', '/metrics']);
+
+/** How often the event-loop delay is sampled for load shedding: the shedding reaction time. */
+export const PRESSURE_SAMPLE_MS = 500;
 
 /** What {@link buildApp} needs; the verifier and the room service are injectable for tests. */
 export interface AppDependencies {
@@ -66,6 +73,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clientErrorHandler: matrixClientErrorHandler(ACCESS_CONTROL_HEADERS),
   });
   installMatrixErrorHandlers(app);
+  // Load shedding: while the event loop lags, refuse new work at once with a Matrix 503 (CORS
+  // from the onSend hook below) rather than queueing it behind requests already late.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    sampleInterval: PRESSURE_SAMPLE_MS,
+    pressureHandler: (request, reply) => {
+      // Not answering here lets the request through (the plugin's documented contract).
+      if (NEVER_SHED.has(request.routeOptions.url ?? '')) return;
+      void reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ errcode: 'M_UNKNOWN', error: 'The service is overloaded; retry later' });
+    },
+  });
   // Every content type is read as raw bytes, on every route: the token routes parse them
   // strictly, and a wrong method or path is answered 405/404 whatever the body's type.
   app.removeAllContentTypeParsers();
@@ -127,6 +148,7 @@ function outcomeOfStatus(status: number): string {
   if (status === 405) return 'method_not_allowed';
   if (status === 413) return 'too_large';
   if (status === 429) return 'rate_limited';
+  if (status === 503) return 'overloaded';
   return `status_${status}`;
 }
 

@@ -28,6 +28,12 @@ export const SKIP_VERIFY_MAGIC = 'YES_I_KNOW_WHAT_I_AM_DOING';
 /** LiveKit recommends API secrets of at least this many characters. */
 export const MIN_SECRET_LENGTH = 32;
 
+/**
+ * Default load-shedding threshold: a mean event-loop delay this long means requests are queueing
+ * faster than they are served (see RELIABILITY.md §4 for the measurement behind it).
+ */
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 1000;
+
 /** Everything the service needs, validated once at start-up. */
 export interface ServiceConfig {
   /** Returned to clients byte for byte. */
@@ -48,6 +54,8 @@ export interface ServiceConfig {
   readonly rateLimitPerMinute: number;
   /** Fastify `trustProxy`: whose `X-Forwarded-For` to believe when finding the client IP. */
   readonly trustProxy: boolean | readonly string[];
+  /** Mean event-loop delay (ms) above which requests are shed with 503; 0 disables shedding. */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** A loaded configuration plus warnings to log once the logger exists. */
@@ -74,6 +82,10 @@ const schema = {
   allowRemotePublish: boolean('LIVEKIT_ALLOW_REMOTE_PUBLISH').default(false),
   canUpdateOwnMetadata: string('LIVEKIT_CAN_UPDATE_OWN_METADATA').optional(),
   rateLimit: integer('LIVEKIT_JWT_RATE_LIMIT', { min: 0, max: 1_000_000 }).default(300),
+  maxEventLoopDelay: integer('LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS', {
+    min: 0,
+    max: 60_000,
+  }).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
 };
 
 /** Reference variables that belong to delegated delayed leave, which a later release adds. */
@@ -181,6 +193,7 @@ export function loadServiceConfig(
       allowRemotePublish: raw.allowRemotePublish,
       canUpdateOwnMetadata: raw.canUpdateOwnMetadata?.toLowerCase() === 'true',
       rateLimitPerMinute: raw.rateLimit,
+      maxEventLoopDelayMs: raw.maxEventLoopDelay,
     }),
     warnings,
   };

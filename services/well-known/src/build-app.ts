@@ -1,4 +1,5 @@
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import underPressure from '@fastify/under-pressure';
 import { createServer } from 'node:http';
 import {
   httpMetrics,
@@ -34,6 +35,9 @@ const CORS: FastifyCorsOptions = {
   // headers a strict preflight requires: nginx-based setups did, and probes expect it.
   strictPreflight: false,
 };
+
+/** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
+const NEVER_SHED = new Set(['/healthz', '/metrics']);
 
 /**
  * Builds the well-known service without listening: discovery documents, MSC4143 transports,
@@ -78,6 +82,21 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
     routerOptions: { maxParamLength: 100 },
   });
   void app.register(cors, CORS);
+  // Load shedding: while the event loop lags, refuse new work at once with a Matrix 503 (CORS
+  // already set by the hook above) instead of queueing it. The pre-rendered documents are
+  // answered before Fastify and never shed: they cost less than a refusal would.
+  void app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    sampleInterval: 500,
+    pressureHandler: (request, reply) => {
+      // Not answering here lets the request through (the plugin's documented contract).
+      if (NEVER_SHED.has(request.routeOptions.url ?? '')) return;
+      void reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ errcode: 'M_UNKNOWN', error: 'The service is overloaded; retry later' });
+    },
+  });
   installMatrixErrorHandlers(app);
   void app.register(metricsPlugin, { registry });
 

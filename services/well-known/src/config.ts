@@ -70,6 +70,11 @@ export function wellKnownSchema(allowInsecureHttp: boolean) {
     whoamiTimeoutMs: integer('WELL_KNOWN_WHOAMI_TIMEOUT_MS', { min: 100, max: 60_000 }).default(
       5000,
     ),
+    // Load shedding: above this mean event-loop delay, requests get 503 at once (0 disables).
+    maxEventLoopDelayMs: integer('WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS', {
+      min: 0,
+      max: 60_000,
+    }).default(1000),
     logLevel: oneOf('WELL_KNOWN_LOG_LEVEL', [
       'fatal',
       'error',

@@ -15,6 +15,8 @@ export function testConfig(overrides: Env = {}): WellKnownConfig {
       '[{"role":"m.role.admin","matrix_id":"@admin:example.org","email_address":"admin@example.org"}]',
     WELL_KNOWN_HOMESERVER_INTERNAL_URL: 'http://127.0.0.1:9',
     WELL_KNOWN_LOG_LEVEL: 'silent',
+    // Test processes block their event loop (workers, other files); shedding has its own test.
+    WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   });
 }

@@ -1,0 +1,136 @@
+// Overload, measured (not a test): starts a service as a process (its real server.ts) against a
+// loopback homeserver, finds its capacity with closed-loop clients, then offers `--factor` times
+// that rate open-loop (requests leave on schedule whatever the answers) and counts what the
+// clients saw. Run from the repository root:
+//   node --conditions=source test/reliability/overload-under-load.ts [--service well-known]
+// `--max-delay-ms 0` turns shedding off for comparison. Prints one JSON line. Goal: the excess is
+// shed with 503/429, admitted requests keep a bounded latency, nothing else fails.
+import { Agent } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import {
+  type Outcome,
+  quantile,
+  type RequestKind,
+  send,
+  type ServiceName,
+  startHomeserver,
+  startService,
+  tally,
+} from './load-support.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    service: { type: 'string', default: 'livekit-jwt' },
+    concurrency: { type: 'string', default: '32' },
+    'capacity-ms': { type: 'string', default: '5000' },
+    factor: { type: 'string', default: '3' },
+    'overload-ms': { type: 'string', default: '10000' },
+    'timeout-ms': { type: 'string', default: '30000' },
+    'max-delay-ms': { type: 'string' },
+  },
+});
+const service: ServiceName = opts.service === 'well-known' ? 'well-known' : 'livekit-jwt';
+const kind: RequestKind = service === 'livekit-jwt' ? 'token' : 'transports';
+const timeoutMs = Number(opts['timeout-ms']);
+const prefix = service === 'livekit-jwt' ? 'LIVEKIT_JWT' : 'WELL_KNOWN';
+
+const homeserver = await startHomeserver(0);
+const { port, proc } = await startService(
+  service,
+  homeserver.url,
+  opts['max-delay-ms'] === undefined
+    ? {}
+    : { [`${prefix}_MAX_EVENT_LOOP_DELAY_MS`]: opts['max-delay-ms'] },
+);
+// Enough sockets that requests queue in the server, not in the client's pool.
+const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
+
+// Phase 1: capacity, closed loop (each client sends its next request when the last answered).
+const capacityOutcomes: Outcome[] = [];
+const capacityEnd = performance.now() + Number(opts['capacity-ms']);
+await Promise.all(
+  Array.from({ length: Number(opts.concurrency) }, async () => {
+    while (performance.now() < capacityEnd) {
+      capacityOutcomes.push(await send(agent, port, kind, timeoutMs));
+    }
+  }),
+);
+const capacityOk = capacityOutcomes.filter((o) => o.status === 200);
+const capacityRps = capacityOk.length / (Number(opts['capacity-ms']) / 1000);
+
+// The generator's own lag: if it is high, requests left late and the figures are the client's.
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+
+// Phase 2: `factor` × capacity, open loop: every 10 ms the requests due so far leave, and each
+// latency counts from its scheduled departure, so queueing anywhere is visible.
+await new Promise((resolve) => setTimeout(resolve, 1000));
+const offeredRps = capacityRps * Number(opts.factor);
+const overloadMs = Number(opts['overload-ms']);
+const pending: Promise<Outcome>[] = [];
+const start = performance.now();
+let scheduled = 0;
+while (performance.now() - start < overloadMs) {
+  const due = Math.floor(((performance.now() - start) / 1000) * offeredRps);
+  for (; scheduled < due; scheduled++) {
+    pending.push(send(agent, port, kind, timeoutMs, start + (scheduled / offeredRps) * 1000));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+const outcomes = await Promise.all(pending);
+const elapsedS = (performance.now() - start) / 1000;
+agent.destroy();
+await proc.stop();
+await homeserver.proc.stop();
+lag.disable();
+
+const admitted = outcomes.filter((o) => o.status === 200);
+const shed = outcomes.filter((o) => o.status === 503 || o.status === 429);
+const other = outcomes.filter((o) => o.status !== 200 && o.status !== 503 && o.status !== 429);
+console.log(
+  JSON.stringify({
+    service,
+    maxEventLoopDelayMs: opts['max-delay-ms'] ?? 'default',
+    capacity: {
+      rps: Math.round(capacityRps),
+      concurrency: Number(opts.concurrency),
+      p50Ms: quantile(
+        capacityOk.map((o) => o.ms),
+        0.5,
+      ),
+      p99Ms: quantile(
+        capacityOk.map((o) => o.ms),
+        0.99,
+      ),
+      failed: capacityOutcomes.length - capacityOk.length,
+    },
+    overload: {
+      offeredRps: Math.round(offeredRps),
+      sent: outcomes.length,
+      seconds: Math.round(elapsedS * 10) / 10,
+      admitted: admitted.length,
+      admittedRps: Math.round(admitted.length / elapsedS),
+      admittedP50Ms: quantile(
+        admitted.map((o) => o.ms),
+        0.5,
+      ),
+      admittedP99Ms: quantile(
+        admitted.map((o) => o.ms),
+        0.99,
+      ),
+      admittedMaxMs: quantile(
+        admitted.map((o) => o.ms),
+        1,
+      ),
+      shedByStatus: tally(shed.map((o) => o.status ?? 0)),
+      shedP99Ms: quantile(
+        shed.map((o) => o.ms),
+        0.99,
+      ),
+      otherFailures: other.length,
+      generatorLagP99Ms: Math.round(lag.percentile(99) / 1e6),
+      otherByKind: tally(other.map((o) => (o.status === undefined ? o.error : o.status) ?? '?')),
+    },
+  }),
+);

@@ -1,0 +1,115 @@
+import { buildApp, CORS_HEADERS, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
+import { loadWellKnownConfig } from '../../services/well-known/src/config.ts';
+import { RecordingRooms, RecordingVerifier } from './fake-peers.ts';
+import { VALID_TOKEN } from './token-body-arbitrary.ts';
+
+// Load shedding (RELIABILITY.md §4, overload): what a shed request gets, not when shedding
+// starts. Both apps run with a 1 ms event-loop delay threshold, and the test blocks the event
+// loop until the plugin's sampler reports pressure; nothing here asserts a duration.
+
+/** Blocks this thread (the event loop) for `ms`, as a burst of synchronous work would. */
+function blockEventLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Blocks the event loop until the app's sampler has seen the lag; bounded in attempts. */
+async function underPressure(app: FastifyInstance): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    blockEventLoop(700);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (app.isUnderPressure()) return;
+  }
+  throw new Error('the app never reported pressure after 10 blocked samples');
+}
+
+const verifier = new RecordingVerifier();
+let tokenApp: FastifyInstance;
+let wellKnownApp: FastifyInstance;
+
+beforeAll(async () => {
+  const { config } = loadServiceConfig({
+    LIVEKIT_URL: 'wss://sfu.example.org',
+    LIVEKIT_KEY: 'key',
+    LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
+    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
+    LIVEKIT_JWT_RATE_LIMIT: '0',
+    LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '1',
+  });
+  tokenApp = await buildApp({ config, verifier, rooms: new RecordingRooms(), logStream: false });
+  wellKnownApp = buildWellKnownApp(
+    loadWellKnownConfig({
+      WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
+      WELL_KNOWN_LIVEKIT_SERVICE_URLS: 'https://livekit.example.org',
+      WELL_KNOWN_LOG_LEVEL: 'silent',
+      WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '1',
+    }),
+  );
+  await Promise.all([tokenApp.ready(), wellKnownApp.ready()]);
+});
+
+afterAll(async () => {
+  await Promise.all([tokenApp.close(), wellKnownApp.close()]);
+});
+
+describe('load shedding', () => {
+  it('should refuse a livekit-jwt token request with 503 M_UNKNOWN and the CORS block, without verifying it', async () => {
+    await underPressure(tokenApp);
+    const before = verifier.calls.length;
+    const res = await tokenApp.inject({
+      method: 'POST',
+      url: '/sfu/get',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        room: '!room:example.com',
+        openid_token: { access_token: VALID_TOKEN, matrix_server_name: 'example.com' },
+        device_id: 'DEVICE',
+      },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      errcode: 'M_UNKNOWN',
+      error: 'The service is overloaded; retry later',
+    });
+    expect(res.headers).toMatchObject(CORS_HEADERS);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(verifier.calls.length).toBe(before);
+  });
+
+  it('should keep answering livekit-jwt /healthz and /metrics, which counts the refusal', async () => {
+    await underPressure(tokenApp);
+    await tokenApp.inject({ method: 'POST', url: '/get_token', payload: '{}' });
+    const health = await tokenApp.inject({ method: 'GET', url: '/healthz' });
+    expect(health.statusCode).toBe(200);
+    const metrics = await tokenApp.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(
+      /livekit_jwt_token_requests_total\{[^}]*outcome="overloaded"[^}]*\} [1-9]/,
+    );
+  });
+
+  it('should refuse a well-known transports request with 503 M_UNKNOWN and CORS', async () => {
+    await underPressure(wellKnownApp);
+    const res = await wellKnownApp.inject({
+      method: 'GET',
+      url: '/_matrix/client/v1/rtc/transports',
+      headers: { authorization: 'Bearer token', origin: 'https://app.element.io' },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      errcode: 'M_UNKNOWN',
+      error: 'The service is overloaded; retry later',
+    });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('should keep answering well-known /healthz under pressure', async () => {
+    await underPressure(wellKnownApp);
+    const res = await wellKnownApp.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+  });
+});
