@@ -29,3 +29,8 @@ export {
 } from './dns-resolver.ts';
 export { type Destination } from './server-resolver.ts';
 export { WELL_KNOWN_CACHE_BOUNDS, wellKnownCacheLifetimeMs } from './cache-lifetime.ts';
+export {
+  AddressRefusedError,
+  createGuardedConnector,
+  type GuardedConnectorOptions,
+} from './guarded-connector.ts';

@@ -11,16 +11,20 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import type { DestinationStream } from 'pino';
 import type { ServiceConfig } from './config.ts';
 import { ACCESS_CONTROL_HEADERS, CORS_HEADERS } from './cors.ts';
+import type { JobClock } from './delayed-leave-job.ts';
+import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
+import { createHomeserverClient, type HomeserverClient } from './homeserver-client.ts';
 import { type RoomService, TwirpRoomService } from './room-service.ts';
 import { TokenMetrics } from './token-metrics.ts';
 import { TokenMinter } from './token-minter.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { type OpenIdVerifier, TokenService } from './token-service.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 
 /** Upstream caps request bodies at 1 MiB; larger ones get 413 `M_TOO_LARGE`. */
 export const BODY_LIMIT = 1024 * 1024;
 
-const TOKEN_PATHS = new Set(['/get_token', '/sfu/get']);
+const TOKEN_PATHS = new Set(['/get_token', '/sfu/get', '/delegate_delayed_leave']);
 
 /** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
 const NEVER_SHED = new Set(['/healthz', '/metrics']);
@@ -35,6 +39,10 @@ export interface AppDependencies {
   readonly verifier: OpenIdVerifier;
   /** RoomService client; default Twirp protobuf against `config.apiUrl`. */
   readonly rooms?: RoomService;
+  /** Client-server API discovery and MSC4140 calls; default from the config's overrides and guard. */
+  readonly homeserver?: HomeserverClient;
+  /** Clock of the delayed leave jobs (tests use fake timers); default the real one. */
+  readonly clock?: JobClock;
   /** Log destination (tests capture it); default stdout. `false` disables logging. */
   readonly logStream?: DestinationStream | false;
 }
@@ -98,14 +106,35 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const minter = new TokenMinter({ key: config.key, secret: config.secret });
   const rooms = deps.rooms ?? new TwirpRoomService({ apiUrl: config.apiUrl, minter });
+  const homeserver =
+    deps.homeserver ??
+    createHomeserverClient({
+      overrides: config.csApiOverrides,
+      allowPrivate: config.allowPrivateHomeservers,
+      insecureSkipVerifyTls: config.insecureSkipVerifyTls,
+    });
+  const jobs = new DelayedLeaveJobs({
+    client: homeserver,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    onEnd: (params, outcome) => {
+      metrics.jobsEnded.inc({ outcome });
+      app.log.info({ room: params.room, outcome }, 'delayed leave job ended');
+    },
+  });
+  metrics.trackJobs(() => jobs.size);
   const service = new TokenService({
     policy: config,
     verifier: timedVerifier(deps.verifier, metrics),
     minter,
     rooms: timedRooms(rooms, metrics),
+    delegation: { resolveCsApi: (name) => homeserver.resolveCsApi(name), jobs },
+  });
+  // In memory, jobs end with the process: stop their timers so it can exit (Redis comes later).
+  app.addHook('preClose', async () => {
+    jobs.close();
   });
   app.addHook('onClose', async () => {
-    await Promise.allSettled([deps.verifier.close(), rooms.close()]);
+    await Promise.allSettled([deps.verifier.close(), rooms.close(), homeserver.close()]);
   });
 
   // Upstream's CORS block goes on every answer of the token endpoints (405, 413 and 429
@@ -127,6 +156,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     service,
     rateLimitPerMinute: config.rateLimitPerMinute,
     outcomes,
+  });
+  await app.register(webhookRoutes, {
+    key: config.key,
+    secret: config.secret,
+    jobs,
+    registry: app.metrics,
   });
   // Liveness only: never touches the SFU or a homeserver. HEAD comes with GET.
   app.get('/healthz', async (_request, reply) => reply.code(200).send());

@@ -237,11 +237,33 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
-  it('should warn about delegation variables it does not act on yet', () => {
+  it('should warn that LIVEKIT_REDIS_URL is not acted on yet', () => {
     const { warnings } = loadServiceConfig({ ...base, LIVEKIT_REDIS_URL: 'redis://r/0' });
-    expect(warnings.join()).toMatch(
-      /LIVEKIT_REDIS_URL is set but delegated delayed leave is not supported yet/,
-    );
+    expect(warnings.join()).toMatch(/LIVEKIT_REDIS_URL is set but Redis is not supported yet/);
+  });
+
+  it('should read the client-server API overrides and the sanity check interval', () => {
+    const { config, warnings } = loadServiceConfig({
+      ...base,
+      LIVEKIT_CS_API_URL_OVERRIDES: 'example.org=http://continuwuity:6167/, b.org:8448=https://b',
+      LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '30',
+    });
+    expect([...config.csApiOverrides]).toEqual([
+      ['example.org', 'http://continuwuity:6167'],
+      ['b.org:8448', 'https://b'],
+    ]);
+    expect(config.sanityCheckIntervalSeconds).toBe(30);
+    expect(warnings).toEqual([]);
+  });
+
+  it('should refuse malformed overrides and a negative sanity check interval', () => {
+    expect(() =>
+      loadServiceConfig({
+        ...base,
+        LIVEKIT_CS_API_URL_OVERRIDES: 'example.org',
+        LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '-1',
+      }),
+    ).toThrow(/LIVEKIT_CS_API_URL_OVERRIDES[\s\S]*LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS/);
   });
 });
 

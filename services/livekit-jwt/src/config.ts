@@ -54,6 +54,10 @@ export interface ServiceConfig {
   readonly rateLimitPerMinute: number;
   /** Fastify `trustProxy`: whose `X-Forwarded-For` to believe when finding the client IP. */
   readonly trustProxy: boolean | readonly string[];
+  /** `LIVEKIT_CS_API_URL_OVERRIDES`: server name → client-server API base URL. */
+  readonly csApiOverrides: ReadonlyMap<string, string>;
+  /** `LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS`; 0 = off. */
+  readonly sanityCheckIntervalSeconds: number;
   /** Mean event-loop delay (ms) above which requests are shed with 503; 0 disables shedding. */
   readonly maxEventLoopDelayMs: number;
 }
@@ -82,18 +86,16 @@ const schema = {
   allowRemotePublish: boolean('LIVEKIT_ALLOW_REMOTE_PUBLISH').default(false),
   canUpdateOwnMetadata: string('LIVEKIT_CAN_UPDATE_OWN_METADATA').optional(),
   rateLimit: integer('LIVEKIT_JWT_RATE_LIMIT', { min: 0, max: 1_000_000 }).default(300),
+  csApiOverrides: string('LIVEKIT_CS_API_URL_OVERRIDES').refine(parseOverrides).optional(),
+  sanityCheck: integer('LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS', { min: 0, max: 86_400 }).default(0),
   maxEventLoopDelay: integer('LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS', {
     min: 0,
     max: 60_000,
   }).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
 };
 
-/** Reference variables that belong to delegated delayed leave, which a later release adds. */
-const NOT_YET_SUPPORTED = [
-  'LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS',
-  'LIVEKIT_CS_API_URL_OVERRIDES',
-  'LIVEKIT_REDIS_URL',
-];
+/** Reference variables this release does not act on yet. */
+const NOT_YET_SUPPORTED = ['LIVEKIT_REDIS_URL'];
 
 function parseOverrides(raw: string): ReadonlyMap<string, string> {
   try {
@@ -177,7 +179,9 @@ export function loadServiceConfig(
   }
   for (const name of NOT_YET_SUPPORTED) {
     if (env[name] !== undefined && env[name].trim() !== '') {
-      warnings.push(`${name} is set but delegated delayed leave is not supported yet; ignored`);
+      warnings.push(
+        `${name} is set but Redis is not supported yet; delayed leave jobs stay in memory, so run a single replica`,
+      );
     }
   }
 
@@ -193,6 +197,8 @@ export function loadServiceConfig(
       allowRemotePublish: raw.allowRemotePublish,
       canUpdateOwnMetadata: raw.canUpdateOwnMetadata?.toLowerCase() === 'true',
       rateLimitPerMinute: raw.rateLimit,
+      csApiOverrides: raw.csApiOverrides ?? new Map<string, string>(),
+      sanityCheckIntervalSeconds: raw.sanityCheck,
       maxEventLoopDelayMs: raw.maxEventLoopDelay,
     }),
     warnings,

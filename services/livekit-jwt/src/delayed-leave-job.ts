@@ -72,6 +72,8 @@ const BACKOFF_INITIAL_MS = 1000;
 const BACKOFF_FACTOR = 1.5;
 const BACKOFF_MAX_MS = 60_000;
 const MIN_SEND_WINDOW_MS = 1000;
+/** Node's timers overflow (and fire at once) beyond this; a restart at least this often is harmless. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The delegated delayed leave of one (LiveKit room, identity), as in the reference's state
@@ -212,10 +214,13 @@ export class DelayedLeaveJob {
   private arm(ms: number, callback: () => void): void {
     this.disarm();
     const generation = this.generation;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (generation === this.generation) callback();
-    }, ms);
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        if (generation === this.generation) callback();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
   }
 
   private disarm(): void {

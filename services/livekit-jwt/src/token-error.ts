@@ -36,6 +36,13 @@ export const MESSAGES = Object.freeze({
   missingRoom: 'Missing room parameter',
   missingOpenIdLegacy: 'Missing OpenID token parameters',
   restrictedDelegation: 'Delegation of delayed events is only supported for full access users',
+  // `/delegate_delayed_leave` words these two without the "a" of `/get_token`, as upstream does.
+  missingMemberDelegate:
+    'The request body `member` is missing `id`, `claimed_user_id` or `claimed_device_id`',
+  missingOpenIdDelegate:
+    'The request body `openid_token` is missing `access_token` or `matrix_server_name`',
+  csApiUnresolvable: 'Unable to resolve client-server API',
+  shuttingDown: 'Service is shutting down',
   unauthorised: 'The request could not be authorised.',
   roomCreation: 'Unable to create room on SFU',
   internal: 'Internal Server Error',

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Buckets in seconds: a restricted token is sub-millisecond locally; OpenID lookups can take seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -16,8 +16,12 @@ export class TokenMetrics {
   public readonly openId: Histogram<'result'>;
   /** RoomService CreateRoom latency by result (`ok` or `error`). */
   public readonly createRoom: Histogram<'result'>;
+  /** Delayed leave jobs that ended, by outcome (`sent`, `event_gone`, `replaced`, …). */
+  public readonly jobsEnded: Counter<'outcome'>;
+  private readonly registry: Registry;
 
   public constructor(registry: Registry) {
+    this.registry = registry;
     const registers = [registry];
     this.requests = new Counter({
       name: 'livekit_jwt_token_requests_total',
@@ -45,6 +49,24 @@ export class TokenMetrics {
       labelNames: ['result'],
       buckets: BUCKETS,
       registers,
+    });
+    this.jobsEnded = new Counter({
+      name: 'livekit_jwt_delayed_leave_jobs_ended_total',
+      help: 'Delegated delayed leave jobs that ended, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+  }
+
+  /** Exposes the number of live delayed leave jobs, read at scrape time. */
+  public trackJobs(count: () => number): void {
+    new Gauge({
+      name: 'livekit_jwt_delayed_leave_jobs',
+      help: 'Delegated delayed leave jobs in progress',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
     });
   }
 

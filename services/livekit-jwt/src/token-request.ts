@@ -7,7 +7,7 @@ export interface OpenIdToken {
   readonly matrixServerName: string;
 }
 
-/** Delegated delayed leave parameters (acted on by a later release; validated already). */
+/** Delegated delayed leave parameters (MSC4140). */
 export interface DelayParams {
   readonly delayId: string;
   /** Milliseconds; 0 when absent, negative values count as absent as upstream. */
@@ -145,6 +145,33 @@ function checkDelayPairing(p: DelayParams): void {
  * @throws {@link TokenError}
  */
 export function parseTokenRequest(body: JsonValue): TokenRequest {
+  return parseMemberRequest(body, {
+    member: MESSAGES.missingMember,
+    openId: MESSAGES.missingOpenId,
+    delay: checkDelayPairing,
+  });
+}
+
+/**
+ * Decodes and validates a `/delegate_delayed_leave` body: the `/get_token` shape, with
+ * `delay_id` and a positive `delay_timeout` required, and upstream's slightly different wording.
+ *
+ * @throws {@link TokenError}
+ */
+export function parseDelegateRequest(body: JsonValue): TokenRequest {
+  return parseMemberRequest(body, {
+    member: MESSAGES.missingMemberDelegate,
+    openId: MESSAGES.missingOpenIdDelegate,
+    delay: (p) => {
+      if (p.delayId === '' || p.delayTimeout <= 0) throw badJson(MESSAGES.missingDelay);
+    },
+  });
+}
+
+function parseMemberRequest(
+  body: JsonValue,
+  checks: { member: string; openId: string; delay: (p: DelayParams) => void },
+): TokenRequest {
   const m = decodeOrThrow(body, GET_TOKEN);
   const request: TokenRequest = {
     kind: 'get_token',
@@ -164,12 +191,12 @@ export function parseTokenRequest(body: JsonValue): TokenRequest {
   if (request.roomId === '' || request.slotId === '') throw badJson(MESSAGES.missingRoomOrSlot);
   const { member, openIdToken } = request;
   if (member.id === '' || member.claimedUserId === '' || member.claimedDeviceId === '') {
-    throw badJson(MESSAGES.missingMember);
+    throw badJson(checks.member);
   }
   if (openIdToken.accessToken === '' || openIdToken.matrixServerName === '') {
-    throw badJson(MESSAGES.missingOpenId);
+    throw badJson(checks.openId);
   }
-  checkDelayPairing(request);
+  checks.delay(request);
   return request;
 }
 

@@ -5,6 +5,7 @@ import { type JsonValue, parseStrictJson } from './strict-json.ts';
 import { notJson, TokenError } from './token-error.ts';
 import {
   type LegacyTokenRequest,
+  parseDelegateRequest,
   parseSfuGetRequest,
   parseTokenRequest,
   type TokenRequest,
@@ -32,10 +33,21 @@ const TokenResponse = {
   additionalProperties: false,
 } as const;
 
+/** `/delegate_delayed_leave` answers `{}`. */
+const EmptyResponse = { type: 'object', additionalProperties: false } as const;
+
 const EMPTY = new Uint8Array(0);
 
+/** What a route's action produced: the answer, plus its outcome label and log line. */
+interface Handled {
+  readonly outcome: string;
+  readonly message: string;
+  readonly log: Readonly<Record<string, unknown>>;
+  readonly payload: object;
+}
+
 /**
- * `POST /get_token`, `POST /sfu/get` and their `OPTIONS` preflights. The body arrives as raw
+ * `POST /get_token`, `POST /sfu/get`, `POST /delegate_delayed_leave` and their `OPTIONS` preflights. The body arrives as raw
  * bytes (the app accepts every content type, as upstream does not check it) and is parsed
  * strictly here, so malformed input is refused before any OpenID lookup.
  */
@@ -68,7 +80,7 @@ export async function tokenRoutes(
   const handle = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    parse: (body: JsonValue) => TokenRequest | LegacyTokenRequest,
+    act: (body: JsonValue) => Promise<Handled>,
   ): Promise<FastifyReply> => {
     try {
       let body: JsonValue;
@@ -77,11 +89,10 @@ export async function tokenRoutes(
       } catch (err) {
         throw notJson(err);
       }
-      const issued = await service.issue(parse(body));
-      const outcome = issued.fullAccess ? 'ok_full' : 'ok_restricted';
-      outcomes.set(request, outcome);
-      request.log.info({ outcome, user: issued.userId, room: issued.room }, 'token issued');
-      return await reply.code(200).send({ url: issued.url, jwt: issued.jwt });
+      const handled = await act(body);
+      outcomes.set(request, handled.outcome);
+      request.log.info({ outcome: handled.outcome, ...handled.log }, handled.message);
+      return await reply.code(200).send(handled.payload);
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
       outcomes.set(request, err.outcome);
@@ -96,15 +107,41 @@ export async function tokenRoutes(
     }
   };
 
+  const issue =
+    (parse: (body: JsonValue) => TokenRequest | LegacyTokenRequest) =>
+    async (body: JsonValue): Promise<Handled> => {
+      const issued = await service.issue(parse(body));
+      return {
+        outcome: issued.fullAccess ? 'ok_full' : 'ok_restricted',
+        message: 'token issued',
+        log: { user: issued.userId, room: issued.room },
+        payload: { url: issued.url, jwt: issued.jwt },
+      };
+    };
+  const delegate = async (body: JsonValue): Promise<Handled> => {
+    const { userId, room } = await service.delegate(parseDelegateRequest(body));
+    return {
+      outcome: 'ok_delegated',
+      message: 'delayed leave delegated',
+      log: { user: userId, room },
+      payload: {},
+    };
+  };
+
   const schema = { response: { 200: TokenResponse } };
   app.post('/get_token', { schema, config: rateLimitConfig }, async (request, reply) =>
-    handle(request, reply, parseTokenRequest),
+    handle(request, reply, issue(parseTokenRequest)),
   );
   app.post('/sfu/get', { schema, config: rateLimitConfig }, async (request, reply) =>
-    handle(request, reply, parseSfuGetRequest),
+    handle(request, reply, issue(parseSfuGetRequest)),
+  );
+  app.post(
+    '/delegate_delayed_leave',
+    { schema: { response: { 200: EmptyResponse } }, config: rateLimitConfig },
+    async (request, reply) => handle(request, reply, delegate),
   );
   // Preflight: 200, empty body, the CORS block (added by the app's onSend hook); no backend.
-  for (const url of ['/get_token', '/sfu/get']) {
+  for (const url of ['/get_token', '/sfu/get', '/delegate_delayed_leave']) {
     app.options(url, async (_request, reply) => reply.code(200).send());
   }
 }

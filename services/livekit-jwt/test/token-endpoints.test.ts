@@ -147,7 +147,8 @@ describe('livekit-jwt token endpoints', () => {
     });
 
     it('should accept paired delay parameters on the legacy shape of /sfu/get (v0.7)', async () => {
-      await setup();
+      // Delegation needs the member's client-server API (the override stands in for discovery).
+      await setup({ LIVEKIT_CS_API_URL_OVERRIDES: `${FULL}=http://127.0.0.1:9` });
       const res = await post(
         '/sfu/get',
         legacyBody(FULL, {
