@@ -71,7 +71,15 @@ export function classifyAddress(ip: string): AddressClass {
  */
 function isIpv4Compatible(bare: string): boolean {
   if (!ipaddr.IPv6.isValid(bare)) return false;
-  const bytes = ipaddr.IPv6.parse(bare).toByteArray();
+  // ipaddr.js reads a dotted tail such as `::127.0.0.1` as IPv4-mapped (`::ffff:…`); the WHATWG
+  // URL parser keeps the real bits, so canonicalise through it first.
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  } catch {
+    return false;
+  }
+  const bytes = ipaddr.IPv6.parse(canonical).toByteArray();
   const prefixZero = bytes.slice(0, 12).every((b) => b === 0);
   const tail = bytes.slice(12).reduce((n, b) => n * 256 + b, 0);
   return prefixZero && tail > 1;
