@@ -14,6 +14,8 @@ export interface LivekitOptions {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Extra `rtc:` settings merged over the defaults. */
   readonly rtc?: Readonly<Record<string, unknown>>;
+  /** Where LiveKit posts its webhooks, signed with `apiKey`; none unless given. */
+  readonly webhookUrls?: readonly string[];
 }
 
 /** A running livekit-server on loopback. */
@@ -55,6 +57,9 @@ export function livekitConfig(
       },
       room: { auto_create: options.autoCreateRooms ?? false },
       keys: { [options.apiKey]: options.apiSecret },
+      ...(options.webhookUrls === undefined
+        ? {}
+        : { webhook: { api_key: options.apiKey, urls: options.webhookUrls } }),
       logging: { level: options.logLevel ?? 'warn', json: false },
     },
     null,

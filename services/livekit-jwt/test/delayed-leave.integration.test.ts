@@ -1,0 +1,118 @@
+import { dispose, Room } from '@livekit/rtc-node';
+import { freePort, type Livekit, startLivekit } from '@rtc-sidecars/test-harness';
+import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { loadServiceConfig } from '../src/config.ts';
+import { FakeVerifier, getTokenBody, jwtOf } from './helpers.ts';
+
+const HS = 'example.com';
+const KEY = `API${randomBytes(6).toString('hex')}`;
+const SECRET = randomBytes(32).toString('base64url');
+const PREFIX = '/_matrix/client/unstable/org.matrix.msc4140/delayed_events/';
+
+/** Waits for `condition`; the bound only keeps a broken run from hanging. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// The real livekit-server posts its signed webhooks to the listening service; a small
+// homeserver records the MSC4140 calls the service makes.
+describe('delegated delayed leave with a real LiveKit server', () => {
+  let sfu: Livekit;
+  let app: FastifyInstance;
+  let homeserver: Server;
+  const calls: string[] = [];
+  const rooms: Room[] = [];
+
+  beforeAll(async () => {
+    homeserver = createServer((req, res) => {
+      const path = req.url ?? '';
+      if (req.method === 'POST' && path.startsWith(PREFIX)) calls.push(path.slice(PREFIX.length));
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
+    const csApi = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
+
+    const port = await freePort();
+    sfu = await startLivekit({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      webhookUrls: [`http://127.0.0.1:${port}/sfu_webhook`],
+    });
+    const { config } = loadServiceConfig({
+      LIVEKIT_URL: sfu.wsUrl,
+      LIVEKIT_KEY: KEY,
+      LIVEKIT_SECRET: SECRET,
+      LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
+      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
+      LIVEKIT_JWT_RATE_LIMIT: '0',
+    });
+    app = await buildApp({ config, verifier: new FakeVerifier(), logStream: false });
+    await app.listen({ host: '127.0.0.1', port });
+  });
+  afterAll(async () => {
+    await Promise.allSettled(rooms.map((r) => r.disconnect()));
+    await app.close();
+    await sfu.stop();
+    await new Promise((resolve) => homeserver.close(resolve));
+    await dispose();
+  });
+
+  it('should restart while the member is connected and send once when it leaves', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_token',
+      payload: getTokenBody(HS, {
+        room_id: '!call:example.com',
+        delay_id: 'syd_alive',
+        delay_timeout: 2_000,
+      }),
+    });
+    expect(res.statusCode).toBe(200);
+    const room = new Room();
+    rooms.push(room);
+    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+
+    // Restarted at once on join, then every 1.6 s: the member outlives its 2 s delay.
+    await until(() => calls.filter((c) => c === 'syd_alive/restart').length >= 3, 'restarts');
+    expect(calls.every((c) => c === 'syd_alive/restart')).toBe(true);
+
+    await room.disconnect();
+    await until(() => calls.includes('syd_alive/send'), 'send');
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('livekit_jwt_delayed_leave_jobs_ended_total{outcome="sent"} 1');
+    expect(metrics.body).toContain('livekit_jwt_webhooks_total{result="routed"} 2');
+    expect(calls.filter((c) => c === 'syd_alive/send')).toHaveLength(1);
+  });
+
+  it('should act only on the latest delegation of a member', async () => {
+    const body = (delayId: string) =>
+      getTokenBody(HS, { room_id: '!other:example.com', delay_id: delayId, delay_timeout: 60_000 });
+    expect(
+      (await app.inject({ method: 'POST', url: '/get_token', payload: body('syd_old') }))
+        .statusCode,
+    ).toBe(200);
+    const res = await app.inject({ method: 'POST', url: '/get_token', payload: body('syd_new') });
+    expect(res.statusCode).toBe(200);
+    const room = new Room();
+    rooms.push(room);
+    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    await until(() => calls.includes('syd_new/restart'), 'restart');
+    await room.disconnect();
+    await until(() => calls.includes('syd_new/send'), 'send');
+    expect(calls.filter((c) => c.startsWith('syd_new/'))).toEqual([
+      'syd_new/restart',
+      'syd_new/send',
+    ]);
+    expect(calls.filter((c) => c.startsWith('syd_old/'))).toEqual([]);
+  });
+});
