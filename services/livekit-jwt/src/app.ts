@@ -122,6 +122,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   metrics.trackJobs(() => jobs.size);
+  // Sanity check: catches participants that vanished (or joined) without a webhook.
+  if (config.sanityCheckIntervalSeconds > 0 && rooms.hasParticipant !== undefined) {
+    let sweeping = false;
+    const timer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void jobs
+        .sweep(async (room, identity) => rooms.hasParticipant?.(room, identity))
+        .finally(() => {
+          sweeping = false;
+        });
+    }, config.sanityCheckIntervalSeconds * 1000);
+    timer.unref();
+    app.addHook('preClose', async () => {
+      clearInterval(timer);
+    });
+  }
   const service = new TokenService({
     policy: config,
     verifier: timedVerifier(deps.verifier, metrics),

@@ -69,4 +69,28 @@ describe('DelayedLeaveJobs', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls).toEqual([]);
   });
+
+  it('should turn sanity check answers into joins and departures, ignoring unknown ones', async () => {
+    const { jobs, calls } = setup();
+    jobs.register(params('a', 'ALICE'));
+    jobs.register(params('b', 'BOB'));
+    const answers = new Map<string, boolean | undefined>([
+      ['ALICE', true],
+      ['BOB', undefined],
+    ]);
+    await jobs.sweep(async (_room, identity) => answers.get(identity));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(jobs.get('ROOM', 'ALICE')?.state).toBe('connected');
+    expect(jobs.get('ROOM', 'BOB')?.state).toBe('waiting');
+    answers.set('ALICE', undefined);
+    await jobs.sweep(async (_room, identity) => answers.get(identity));
+    expect(jobs.get('ROOM', 'ALICE')?.state).toBe('connected');
+    answers.set('ALICE', false);
+    await jobs.sweep(async (_room, identity) => answers.get(identity));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual([
+      ['a', 'restart'],
+      ['a', 'send'],
+    ]);
+  });
 });

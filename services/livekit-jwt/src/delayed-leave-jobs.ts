@@ -71,6 +71,25 @@ export class DelayedLeaveJobs {
     return this.jobs.get(keyOf(room, identity));
   }
 
+  /**
+   * One pass of the sanity check: asks `present` about every job's participant. A waiting job
+   * whose participant is there counts as joined (the webhook may have been missed); a connected
+   * one whose absence is confirmed is gone, and sends. An unknown answer changes nothing.
+   */
+  public async sweep(
+    present: (room: string, identity: string) => Promise<boolean | undefined>,
+  ): Promise<void> {
+    await Promise.all(
+      [...this.jobs.values()].map(async (job) => {
+        const { state } = job;
+        if (state !== 'waiting' && state !== 'connected') return;
+        const answer = await present(job.params.room, job.params.identity);
+        if (answer === true && state === 'waiting') job.handle('joined');
+        else if (answer === false && state === 'connected') job.handle('gone');
+      }),
+    );
+  }
+
   /** Stops every job without calling the homeserver; later registrations fail. */
   public close(): void {
     this.closed = true;

@@ -1,4 +1,4 @@
-import { CreateRoomRequest } from '@livekit/protocol';
+import { CreateRoomRequest, RoomParticipantIdentity } from '@livekit/protocol';
 import { Agent, request } from 'undici';
 import type { TokenMinter } from './token-minter.ts';
 
@@ -13,6 +13,11 @@ export const ROOM_SETTINGS = Object.freeze({
 export interface RoomService {
   /** Creates the room (idempotent on the SFU side); rejects when the SFU does not confirm it. */
   createRoom(name: string): Promise<void>;
+  /**
+   * Whether the SFU knows the participant: true, false when it answers `not_found`, undefined
+   * when it could not tell (an error or no answer). Optional: only the sanity check needs it.
+   */
+  hasParticipant?(room: string, identity: string): Promise<boolean | undefined>;
   /** Releases pooled connections. */
   close(): Promise<void>;
 }
@@ -51,13 +56,15 @@ const MAX_ERROR_BODY = 512;
  */
 export class TwirpRoomService implements RoomService {
   private readonly endpoint: string;
+  private readonly base: string;
   private readonly minter: TokenMinter;
   private readonly timeoutMs: number;
   private readonly agent: Agent;
   private cached: { token: string; until: number } | undefined;
 
   public constructor(options: TwirpRoomServiceOptions) {
-    this.endpoint = `${options.apiUrl.replace(/\/+$/, '')}/twirp/livekit.RoomService/CreateRoom`;
+    this.base = `${options.apiUrl.replace(/\/+$/, '')}/twirp/livekit.RoomService/`;
+    this.endpoint = `${this.base}CreateRoom`;
     this.minter = options.minter;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.agent = new Agent({
@@ -87,6 +94,28 @@ export class TwirpRoomService implements RoomService {
     const body = await readCapped(res.body);
     if (res.statusCode < 200 || res.statusCode > 299) {
       throw new RoomServiceError(`CreateRoom ${name}: ${describeTwirpError(res.statusCode, body)}`);
+    }
+  }
+
+  public async hasParticipant(room: string, identity: string): Promise<boolean | undefined> {
+    try {
+      const res = await request(`${this.base}GetParticipant`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: {
+          'content-type': 'application/protobuf',
+          authorization: `Bearer ${await this.minter.roomAdminToken(room, 60)}`,
+        },
+        body: new RoomParticipantIdentity({ room, identity }).toBinary(),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const body = await readCapped(res.body);
+      if (res.statusCode >= 200 && res.statusCode <= 299) return true;
+      // Twirp's not_found (HTTP 404) is the only answer that confirms absence.
+      if (res.statusCode === 404 && body.includes('not_found')) return false;
+      return undefined;
+    } catch {
+      return undefined;
     }
   }
 

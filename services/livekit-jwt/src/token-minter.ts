@@ -59,6 +59,11 @@ export class TokenMinter {
     return this.sign({ video }, grant.identity, JOIN_TOKEN_TTL_SECONDS);
   }
 
+  /** A short-lived service token for RoomService calls about one room (grant `roomAdmin`). */
+  public async roomAdminToken(room: string, ttlSeconds: number): Promise<string> {
+    return this.sign({ video: { roomAdmin: true, room } }, undefined, ttlSeconds);
+  }
+
   /** A short-lived service token for RoomService `CreateRoom` (grant `roomCreate`). */
   public async roomCreateToken(ttlSeconds: number): Promise<string> {
     return this.sign({ video: { roomCreate: true } }, undefined, ttlSeconds);

@@ -28,9 +28,11 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 describe('delegated delayed leave with a real LiveKit server', () => {
   let sfu: Livekit;
   let app: FastifyInstance;
+  let checked: FastifyInstance | undefined;
   let homeserver: Server;
   const calls: string[] = [];
   const rooms: Room[] = [];
+  let csApi = '';
 
   beforeAll(async () => {
     homeserver = createServer((req, res) => {
@@ -40,7 +42,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       res.end('{}');
     });
     await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
-    const csApi = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
+    csApi = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
 
     const port = await freePort();
     sfu = await startLivekit({
@@ -62,6 +64,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   afterAll(async () => {
     await Promise.allSettled(rooms.map((r) => r.disconnect()));
     await app.close();
+    await checked?.close();
     await sfu.stop();
     await new Promise((resolve) => homeserver.close(resolve));
     await dispose();
@@ -114,5 +117,39 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       'syd_new/send',
     ]);
     expect(calls.filter((c) => c.startsWith('syd_old/'))).toEqual([]);
+  });
+
+  it('should find joins and departures without webhooks through the GetParticipant sanity check', async () => {
+    // A second instance LiveKit sends no webhooks to: only the sanity check can see the member.
+    const { config } = loadServiceConfig({
+      LIVEKIT_URL: sfu.wsUrl,
+      LIVEKIT_KEY: KEY,
+      LIVEKIT_SECRET: SECRET,
+      LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
+      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
+      LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '1',
+      LIVEKIT_JWT_RATE_LIMIT: '0',
+    });
+    checked = await buildApp({ config, verifier: new FakeVerifier(), logStream: false });
+    const res = await checked.inject({
+      method: 'POST',
+      url: '/get_token',
+      payload: getTokenBody(HS, {
+        room_id: '!quiet:example.com',
+        delay_id: 'syd_quiet',
+        delay_timeout: 60_000,
+      }),
+    });
+    expect(res.statusCode).toBe(200);
+    const room = new Room();
+    rooms.push(room);
+    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    await until(() => calls.includes('syd_quiet/restart'), 'restart after a sweep');
+    await room.disconnect();
+    await until(() => calls.includes('syd_quiet/send'), 'send after a sweep');
+    expect(calls.filter((c) => c.startsWith('syd_quiet/'))).toEqual([
+      'syd_quiet/restart',
+      'syd_quiet/send',
+    ]);
   });
 });
