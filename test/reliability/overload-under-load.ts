@@ -3,7 +3,7 @@
 // that rate open-loop (requests leave on schedule whatever the answers) and counts what the
 // clients saw. Run from the repository root:
 //   node --conditions=source test/reliability/overload-under-load.ts [--service well-known]
-// `--max-delay-ms 0` turns shedding off for comparison. Prints one JSON line. Goal: the excess is
+// `--max-delay-ms 0 --max-in-flight 0` turns shedding off for comparison. Prints one JSON line. Goal: the excess is
 // shed with 503/429, admitted requests keep a bounded latency, nothing else fails.
 import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -22,12 +22,13 @@ import {
 const { values: opts } = parseArgs({
   options: {
     service: { type: 'string', default: 'livekit-jwt' },
-    concurrency: { type: 'string', default: '32' },
+    concurrency: { type: 'string', default: '128' },
     'capacity-ms': { type: 'string', default: '5000' },
     factor: { type: 'string', default: '3' },
     'overload-ms': { type: 'string', default: '10000' },
     'timeout-ms': { type: 'string', default: '30000' },
     'max-delay-ms': { type: 'string' },
+    'max-in-flight': { type: 'string' },
   },
 });
 const service: ServiceName = opts.service === 'well-known' ? 'well-known' : 'livekit-jwt';
@@ -36,13 +37,12 @@ const timeoutMs = Number(opts['timeout-ms']);
 const prefix = service === 'livekit-jwt' ? 'LIVEKIT_JWT' : 'WELL_KNOWN';
 
 const homeserver = await startHomeserver(0);
-const { port, proc } = await startService(
-  service,
-  homeserver.url,
-  opts['max-delay-ms'] === undefined
-    ? {}
-    : { [`${prefix}_MAX_EVENT_LOOP_DELAY_MS`]: opts['max-delay-ms'] },
-);
+const extraEnv: Record<string, string> = {};
+if (opts['max-delay-ms'] !== undefined) {
+  extraEnv[`${prefix}_MAX_EVENT_LOOP_DELAY_MS`] = opts['max-delay-ms'];
+}
+if (opts['max-in-flight'] !== undefined) extraEnv.LIVEKIT_JWT_MAX_IN_FLIGHT = opts['max-in-flight'];
+const { port, proc } = await startService(service, homeserver.url, extraEnv);
 // Enough sockets that requests queue in the server, not in the client's pool.
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
@@ -92,6 +92,7 @@ console.log(
   JSON.stringify({
     service,
     maxEventLoopDelayMs: opts['max-delay-ms'] ?? 'default',
+    maxInFlight: opts['max-in-flight'] ?? 'default',
     capacity: {
       rps: Math.round(capacityRps),
       concurrency: Number(opts.concurrency),

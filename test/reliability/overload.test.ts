@@ -113,3 +113,61 @@ describe('load shedding', () => {
     expect(res.json()).toEqual({ status: 'ok' });
   });
 });
+
+describe('livekit-jwt admission limit', () => {
+  it('should refuse a token request past LIVEKIT_JWT_MAX_IN_FLIGHT with 503 M_UNKNOWN and CORS, and admit again once one is answered', async () => {
+    // A verifier that holds the first request until released: one token request in flight.
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gate = new RecordingVerifier();
+    const verify = gate.verify.bind(gate);
+    gate.verify = async (input) => {
+      if (gate.calls.length === 0) await held;
+      return verify(input);
+    };
+    const { config } = loadServiceConfig({
+      LIVEKIT_URL: 'wss://sfu.example.org',
+      LIVEKIT_KEY: 'key',
+      LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
+      LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
+      LIVEKIT_JWT_RATE_LIMIT: '0',
+      LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
+      LIVEKIT_JWT_MAX_IN_FLIGHT: '1',
+    });
+    const app = await buildApp({
+      config,
+      verifier: gate,
+      rooms: new RecordingRooms(),
+      logStream: false,
+    });
+    try {
+      const request = {
+        method: 'POST' as const,
+        url: '/sfu/get',
+        headers: { 'content-type': 'application/json' },
+        payload: {
+          room: '!room:example.com',
+          openid_token: { access_token: VALID_TOKEN, matrix_server_name: 'example.com' },
+          device_id: 'DEVICE',
+        },
+      };
+      const first = app.inject(request);
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = await app.inject(request);
+      expect(second.statusCode).toBe(503);
+      expect(second.json()).toEqual({
+        errcode: 'M_UNKNOWN',
+        error: 'The service is overloaded; retry later',
+      });
+      expect(second.headers).toMatchObject(CORS_HEADERS);
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      release();
+      expect((await first).statusCode).toBe(200);
+      expect((await app.inject(request)).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -60,6 +60,8 @@ export interface ServiceConfig {
   readonly sanityCheckIntervalSeconds: number;
   /** Mean event-loop delay (ms) above which requests are shed with 503; 0 disables shedding. */
   readonly maxEventLoopDelayMs: number;
+  /** Unanswered token requests above which new ones are shed with 503; 0 = no limit. */
+  readonly maxInFlight: number;
 }
 
 /** A loaded configuration plus warnings to log once the logger exists. */
@@ -92,6 +94,7 @@ const schema = {
     min: 0,
     max: 60_000,
   }).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
+  maxInFlight: integer('LIVEKIT_JWT_MAX_IN_FLIGHT', { min: 0, max: 1_000_000 }).default(256),
 };
 
 /** Reference variables this release does not act on yet. */
@@ -200,6 +203,7 @@ export function loadServiceConfig(
       csApiOverrides: raw.csApiOverrides ?? new Map<string, string>(),
       sanityCheckIntervalSeconds: raw.sanityCheck,
       maxEventLoopDelayMs: raw.maxEventLoopDelay,
+      maxInFlight: raw.maxInFlight,
     }),
     warnings,
   };
