@@ -41,7 +41,8 @@ const extraEnv: Record<string, string> = {};
 if (opts['max-delay-ms'] !== undefined) {
   extraEnv[`${prefix}_MAX_EVENT_LOOP_DELAY_MS`] = opts['max-delay-ms'];
 }
-if (opts['max-in-flight'] !== undefined) extraEnv.LIVEKIT_JWT_MAX_IN_FLIGHT = opts['max-in-flight'];
+if (opts['max-in-flight'] !== undefined)
+  extraEnv[`${prefix}_MAX_IN_FLIGHT`] = opts['max-in-flight'];
 const { port, proc } = await startService(service, homeserver.url, extraEnv);
 // Enough sockets that requests queue in the server, not in the client's pool.
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });

@@ -1,4 +1,6 @@
 import { buildApp, CORS_HEADERS, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
@@ -168,6 +170,59 @@ describe('livekit-jwt admission limit', () => {
       expect((await app.inject(request)).statusCode).toBe(200);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('well-known admission limit', () => {
+  it('should refuse a transports check past WELL_KNOWN_MAX_IN_FLIGHT with 503 M_UNKNOWN and CORS, and admit again once one is answered', async () => {
+    // A homeserver that holds whoami calls until released: one transports check in flight.
+    const held: ServerResponse[] = [];
+    const homeserver = createServer((_req, res) => {
+      held.push(res);
+    });
+    await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
+    const app = buildWellKnownApp(
+      loadWellKnownConfig({
+        WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
+        WELL_KNOWN_HOMESERVER_INTERNAL_URL: `http://127.0.0.1:${String((homeserver.address() as AddressInfo).port)}`,
+        WELL_KNOWN_LIVEKIT_SERVICE_URLS: 'https://livekit.example.org',
+        WELL_KNOWN_LOG_LEVEL: 'silent',
+        WELL_KNOWN_WHOAMI_CACHE_SECONDS: '0',
+        WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '0',
+        WELL_KNOWN_MAX_IN_FLIGHT: '1',
+      }),
+    );
+    try {
+      const request = {
+        method: 'GET' as const,
+        url: '/_matrix/client/v1/rtc/transports',
+        headers: { authorization: 'Bearer token' },
+      };
+      const first = app.inject(request);
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = await app.inject(request);
+      expect(second.statusCode).toBe(503);
+      expect(second.json()).toEqual({
+        errcode: 'M_UNKNOWN',
+        error: 'The service is overloaded; retry later',
+      });
+      expect(second.headers['access-control-allow-origin']).toBe('*');
+      expect(held).toHaveLength(1);
+      const answer = (res: ServerResponse | undefined): void => {
+        res?.writeHead(200, { 'content-type': 'application/json' });
+        res?.end('{"user_id":"@alice:example.org"}');
+      };
+      answer(held[0]);
+      expect((await first).statusCode).toBe(200);
+      const third = app.inject(request);
+      while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      answer(held[1]);
+      expect((await third).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      homeserver.closeAllConnections();
+      homeserver.close();
     }
   });
 });

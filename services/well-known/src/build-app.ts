@@ -9,13 +9,17 @@ import {
   matrixFrameworkErrors,
   metricsPlugin,
 } from '@rtc-sidecars/http-kit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import type { WellKnownConfig } from './config.ts';
 import { buildDocuments } from './documents.ts';
 import { prerenderedResponder } from './prerendered-responder.ts';
 import { HealthSchema } from './schemas.ts';
-import { transportsRoutes } from './transports-routes.ts';
+import { TRANSPORTS_PATHS, transportsRoutes } from './transports-routes.ts';
 import { DOCUMENT_PATHS, renderDocuments, wellKnownRoutes } from './well-known-routes.ts';
 import { WhoamiClient, type WhoamiResult } from './whoami-client.ts';
 
@@ -38,6 +42,12 @@ const CORS: FastifyCorsOptions = {
 
 /** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
 const NEVER_SHED = new Set(['/healthz', '/metrics']);
+
+/** The answer to a shed request (with `Retry-After: 5` and CORS). */
+const OVERLOADED = Object.freeze({
+  errcode: 'M_UNKNOWN',
+  error: 'The service is overloaded; retry later',
+});
 
 /**
  * Builds the well-known service without listening: discovery documents, MSC4143 transports,
@@ -91,12 +101,31 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
     pressureHandler: (request, reply) => {
       // Not answering here lets the request through (the plugin's documented contract).
       if (NEVER_SHED.has(request.routeOptions.url ?? '')) return;
-      void reply
-        .code(503)
-        .header('retry-after', '5')
-        .send({ errcode: 'M_UNKNOWN', error: 'The service is overloaded; retry later' });
+      void reply.code(503).header('retry-after', '5').send(OVERLOADED);
     },
   });
+  // Admission limit: transports checks wait on the homeserver (whoami), a queue the event-loop
+  // delay cannot see. Past `maxInFlight` unanswered checks, new ones are refused at once.
+  const admitted = new WeakSet<FastifyRequest>();
+  let inFlight = 0;
+  const release = async (request: FastifyRequest): Promise<void> => {
+    if (admitted.delete(request)) inFlight--;
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.routeOptions.url ?? '';
+    if (config.maxInFlight === 0 || !(TRANSPORTS_PATHS as readonly string[]).includes(path)) return;
+    if (inFlight >= config.maxInFlight) {
+      // Set here too: this hook may run before the CORS plugin's.
+      return reply
+        .code(503)
+        .headers({ 'retry-after': '5', 'access-control-allow-origin': '*' })
+        .send(OVERLOADED);
+    }
+    inFlight++;
+    admitted.add(request);
+  });
+  app.addHook('onResponse', release);
+  app.addHook('onRequestAbort', release);
   installMatrixErrorHandlers(app);
   void app.register(metricsPlugin, { registry });
 

@@ -75,6 +75,8 @@ export function wellKnownSchema(allowInsecureHttp: boolean) {
       min: 0,
       max: 60_000,
     }).default(1000),
+    // Unanswered transports checks above which new ones get 503 at once (0 = no limit).
+    maxInFlight: integer('WELL_KNOWN_MAX_IN_FLIGHT', { min: 0, max: 1_000_000 }).default(256),
     logLevel: oneOf('WELL_KNOWN_LOG_LEVEL', [
       'fatal',
       'error',
