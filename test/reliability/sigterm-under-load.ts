@@ -4,12 +4,9 @@
 //   node --conditions=source test/reliability/sigterm-under-load.ts [--service well-known] [--concurrency 64]
 // Prints one JSON line. Goal: no failed request apart from refused connects, exit 0 within the
 // 10 s grace period.
-import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { freePort, httpReady, repoRoot, startProcess } from '../harness/index.ts';
+import { startHomeserver, startService } from './load-support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -23,42 +20,9 @@ const service = opts.service === 'well-known' ? 'well-known' : 'livekit-jwt';
 const concurrency = Number(opts.concurrency);
 const upstreamMs = Number(opts['upstream-ms']);
 
-// The homeserver: userinfo and whoami both accept after a delay, so requests are in flight.
-const homeserver = createServer((_req, res) => {
-  setTimeout(() => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ sub: '@alice:remote.example', user_id: '@alice:remote.example' }));
-  }, upstreamMs);
-});
-await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
-const hs = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
-
-const port = await freePort();
-const env: Record<string, string> =
-  service === 'livekit-jwt'
-    ? {
-        LIVEKIT_URL: 'wss://sfu.example.org',
-        LIVEKIT_KEY: 'key',
-        LIVEKIT_SECRET: randomBytes(32).toString('base64url'),
-        LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-        LIVEKIT_OPENID_OVERRIDES: `remote.example=${hs}`,
-        LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
-        LIVEKIT_JWT_RATE_LIMIT: '0',
-        LIVEKIT_LOG_LEVEL: 'warn',
-      }
-    : {
-        WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
-        WELL_KNOWN_HOMESERVER_INTERNAL_URL: hs,
-        WELL_KNOWN_LIVEKIT_SERVICE_URLS: 'https://livekit.example.org',
-        WELL_KNOWN_BIND: `127.0.0.1:${port}`,
-        WELL_KNOWN_WHOAMI_CACHE_SECONDS: '0',
-        WELL_KNOWN_LOG_LEVEL: 'warn',
-      };
-const proc = await startProcess(
-  process.execPath,
-  ['--conditions=source', join(repoRoot, 'services', service, 'src', 'server.ts')],
-  { env, ready: () => httpReady(`http://127.0.0.1:${port}/healthz`) },
-);
+// The homeserver accepts userinfo and whoami after a delay, so requests are in flight at SIGTERM.
+const homeserver = await startHomeserver(upstreamMs);
+const { port, proc } = await startService(service, homeserver.url);
 
 const body = JSON.stringify({
   room: '!room:example.com',
@@ -137,8 +101,7 @@ const exitCode = await proc.exited;
 const exitMs = performance.now() - sigtermAt;
 await Promise.all(clients);
 agent.destroy();
-homeserver.closeAllConnections();
-homeserver.close();
+await homeserver.proc.stop();
 
 console.log(
   JSON.stringify({
