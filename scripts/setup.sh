@@ -20,7 +20,7 @@ PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/p
 LIVEKIT_VERSION="v1.11.0"
 # Synapse for the end-to-end suite (PyPI, in .tools/synapse-venv).
 SYNAPSE_VERSION="1.163.2"
-APT_PACKAGES=(coturn nginx-light docker-compose)
+APT_PACKAGES=(coturn nginx-light docker-compose redis-server)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

@@ -2,6 +2,7 @@ export { type Coturn, type CoturnLayout, startCoturn, stunAnswers } from './cotu
 export { type Livekit, livekitConfig, type LivekitOptions, startLivekit } from './livekit.ts';
 export { type NodeService, type NodeServiceOptions, startNodeService } from './node-service.ts';
 export { freeDualPort, freePort, freeUdpRange } from './ports.ts';
+export { type Redis, startRedis } from './redis.ts';
 export {
   httpReady,
   type RunningProcess,

@@ -16,6 +16,11 @@ export interface LivekitOptions {
   readonly rtc?: Readonly<Record<string, unknown>>;
   /** Where LiveKit posts its webhooks, signed with `apiKey`; none unless given. */
   readonly webhookUrls?: readonly string[];
+  /**
+   * A Redis (`127.0.0.1:<port>`) shared with other nodes: LiveKit's multi-node mode, where a room
+   * lives on one node and clients of any node are routed to it.
+   */
+  readonly redisAddress?: string;
 }
 
 /** A running livekit-server on loopback. */
@@ -60,6 +65,7 @@ export function livekitConfig(
       ...(options.webhookUrls === undefined
         ? {}
         : { webhook: { api_key: options.apiKey, urls: options.webhookUrls } }),
+      ...(options.redisAddress === undefined ? {} : { redis: { address: options.redisAddress } }),
       logging: { level: options.logLevel ?? 'warn', json: false },
     },
     null,
