@@ -11,8 +11,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import type { DestinationStream } from 'pino';
 import type { ServiceConfig } from './config.ts';
 import { ACCESS_CONTROL_HEADERS, CORS_HEADERS } from './cors.ts';
-import type { JobClock } from './delayed-leave-job.ts';
+import type { JobClock } from './leave-types.ts';
 import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
+import { type JobStore, MemoryJobStore } from './job-store.ts';
+import { RedisJobStore } from './redis-job-store.ts';
 import { createHomeserverClient, type HomeserverClient } from './homeserver-client.ts';
 import { type RoomService, TwirpRoomService } from './room-service.ts';
 import { TokenMetrics } from './token-metrics.ts';
@@ -49,14 +51,23 @@ export interface AppDependencies {
   readonly homeserver?: HomeserverClient;
   /** Clock of the delayed leave jobs (tests use fake timers); default the real one. */
   readonly clock?: JobClock;
+  /** Where the jobs live; default Redis at `config.redisUrl`, else this process's memory. */
+  readonly store?: JobStore;
+  /** How often a shared store is polled for due jobs (ms); default 250 for Redis. */
+  readonly pollMs?: number;
   /** Log destination (tests capture it); default stdout. `false` disables logging. */
   readonly logStream?: DestinationStream | false;
 }
 
+/** A shared store is polled this often for jobs made due elsewhere; a restart is due at 80 %. */
+const SHARED_STORE_POLL_MS = 250;
+
 /**
  * Builds the token service's Fastify app without listening: the token endpoints with upstream's
  * CORS block on every answer, `/healthz`, `/metrics`, Matrix errors for everything else. Closing
- * the app closes the verifier and the room service.
+ * the app closes the verifier, the room service and the job store.
+ *
+ * @throws RedisConnectError when `config.redisUrl` is set and Redis cannot be reached.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config } = deps;
@@ -135,15 +146,36 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       allowPrivate: config.allowPrivateHomeservers,
       insecureSkipVerifyTls: config.insecureSkipVerifyTls,
     });
+  const store =
+    deps.store ??
+    (config.redisUrl === undefined
+      ? new MemoryJobStore()
+      : await RedisJobStore.connect(config.redisUrl));
+  // The job loop reports a failing store once, and again when it works after that.
+  let storeFailing = false;
   const jobs = new DelayedLeaveJobs({
+    store,
     client: homeserver,
+    resolveCsApi: (name) => homeserver.resolveCsApi(name),
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    pollMs: deps.pollMs ?? (store instanceof MemoryJobStore ? Infinity : SHARED_STORE_POLL_MS),
     onEnd: (params, outcome) => {
       metrics.jobsEnded.inc({ outcome });
       app.log.info({ room: params.room, outcome }, 'delayed leave job ended');
     },
+    onError: (err) => {
+      if (storeFailing) return;
+      storeFailing = true;
+      app.log.error({ reason: err instanceof Error ? err.message : 'error' }, 'job store failing');
+    },
+    onRecover: () => {
+      if (!storeFailing) return;
+      storeFailing = false;
+      app.log.info('job store reachable again');
+    },
   });
-  metrics.trackJobs(() => jobs.size);
+  await jobs.start();
+  metrics.trackJobs(() => jobs.count());
   // Sanity check: catches participants that vanished (or joined) without a webhook.
   if (config.sanityCheckIntervalSeconds > 0 && rooms.hasParticipant !== undefined) {
     let sweeping = false;
@@ -168,9 +200,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     rooms: timedRooms(rooms, metrics),
     delegation: { resolveCsApi: (name) => homeserver.resolveCsApi(name), jobs },
   });
-  // In memory, jobs end with the process: stop their timers so it can exit (Redis comes later).
+  // Stop acting before the homeserver client closes; in Redis the jobs carry on elsewhere.
   app.addHook('preClose', async () => {
-    jobs.close();
+    await jobs.close();
   });
   app.addHook('onClose', async () => {
     await Promise.allSettled([deps.verifier.close(), rooms.close(), homeserver.close()]);

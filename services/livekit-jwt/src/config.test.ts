@@ -237,9 +237,28 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
-  it('should warn that LIVEKIT_REDIS_URL is not acted on yet', () => {
-    const { warnings } = loadServiceConfig({ ...base, LIVEKIT_REDIS_URL: 'redis://r/0' });
-    expect(warnings.join()).toMatch(/LIVEKIT_REDIS_URL is set but Redis is not supported yet/);
+  it('should take a redis:// or rediss:// LIVEKIT_REDIS_URL, also from LIVEKIT_REDIS_URL_FILE', () => {
+    expect(loadServiceConfig({ ...base }).config.redisUrl).toBeUndefined();
+    const url = 'redis://:pw@redis:6379/2';
+    expect(loadServiceConfig({ ...base, LIVEKIT_REDIS_URL: url }).config.redisUrl).toBe(url);
+    const tls = 'rediss://redis.internal';
+    expect(loadServiceConfig({ ...base, LIVEKIT_REDIS_URL: tls }).config.redisUrl).toBe(tls);
+  });
+
+  it.each([
+    ['not a url', /LIVEKIT_REDIS_URL.*not a URL/],
+    ['http://:hunter2@redis:6379', /LIVEKIT_REDIS_URL.*redis:\/\/ or rediss:\/\//],
+    ['redis://:hunter2@redis:6379/db', /LIVEKIT_REDIS_URL.*database number/],
+  ])('should refuse LIVEKIT_REDIS_URL=%s without echoing it', (value, message) => {
+    let error: unknown;
+    try {
+      loadServiceConfig({ ...base, LIVEKIT_REDIS_URL: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toMatch(message);
+    expect(String(error)).not.toContain('hunter2');
   });
 
   it('should read the client-server API overrides and the sanity check interval', () => {

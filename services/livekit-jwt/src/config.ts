@@ -62,6 +62,8 @@ export interface ServiceConfig {
   readonly maxEventLoopDelayMs: number;
   /** Unanswered token requests above which new ones are shed with 503; 0 = no limit. */
   readonly maxInFlight: number;
+  /** `LIVEKIT_REDIS_URL`: where jobs are shared between replicas; in memory when unset. */
+  readonly redisUrl: string | undefined;
 }
 
 /** A loaded configuration plus warnings to log once the logger exists. */
@@ -95,10 +97,27 @@ const schema = {
     max: 60_000,
   }).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
   maxInFlight: integer('LIVEKIT_JWT_MAX_IN_FLIGHT', { min: 0, max: 1_000_000 }).default(256),
+  // Secret: the URL may carry a password (`redis://:password@host`), so it is never echoed and
+  // may come from LIVEKIT_REDIS_URL_FILE.
+  redisUrl: string('LIVEKIT_REDIS_URL').secret().refine(parseRedisUrl).optional(),
 };
 
-/** Reference variables this release does not act on yet. */
-const NOT_YET_SUPPORTED = ['LIVEKIT_REDIS_URL'];
+/** Accepts `redis://` and `rediss://` (TLS) URLs, as go-redis does for the reference. */
+function parseRedisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigValueError('is not a URL (expected redis://[:password@]host[:port][/db])');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigValueError('must start with redis:// or rediss://');
+  }
+  if (url.hostname === '') throw new ConfigValueError('names no host');
+  if (!/^\/?\d*$/.test(url.pathname))
+    throw new ConfigValueError('has a path that is not a database number');
+  return raw;
+}
 
 function parseOverrides(raw: string): ReadonlyMap<string, string> {
   try {
@@ -180,14 +199,6 @@ export function loadServiceConfig(
       `the LiveKit API secret has ${derived.secret.length} characters; LiveKit recommends at least ${MIN_SECRET_LENGTH}. Generate a longer one.`,
     );
   }
-  for (const name of NOT_YET_SUPPORTED) {
-    if (env[name] !== undefined && env[name].trim() !== '') {
-      warnings.push(
-        `${name} is set but Redis is not supported yet; delayed leave jobs stay in memory, so run a single replica`,
-      );
-    }
-  }
-
   return {
     config: Object.freeze({
       livekitUrl: raw.livekitUrl,
@@ -204,6 +215,7 @@ export function loadServiceConfig(
       sanityCheckIntervalSeconds: raw.sanityCheck,
       maxEventLoopDelayMs: raw.maxEventLoopDelay,
       maxInFlight: raw.maxInFlight,
+      redisUrl: raw.redisUrl,
     }),
     warnings,
   };

@@ -1,11 +1,15 @@
+import { isExpired, jobKey } from './job-codec.ts';
+import type { JobStore, StoredJob } from './job-store.ts';
 import {
+  type CsApi,
   type DelayedEventsClient,
   type DelayedLeaveParams,
-  DelayedLeaveJob,
   type JobClock,
   type JobOutcome,
   type ParticipantEvent,
-} from './delayed-leave-job.ts';
+  systemClock,
+} from './leave-types.ts';
+import { newRecord, onDue, onEvent, onResult } from './leave-machine.ts';
 
 /** Thrown by {@link DelayedLeaveJobs.register} once the service is shutting down. */
 export class JobsClosedError extends Error {
@@ -15,60 +19,119 @@ export class JobsClosedError extends Error {
   }
 }
 
+/** What {@link DelayedLeaveJobs} needs. */
+export interface DelayedLeaveJobsDeps {
+  readonly store: JobStore;
+  readonly client: DelayedEventsClient;
+  /** Finds the CS-API of a job that does not know it (one the reference service stored). */
+  readonly resolveCsApi?: (serverName: string) => Promise<CsApi | undefined>;
+  readonly clock?: JobClock;
+  readonly onEnd?: (params: DelayedLeaveParams, outcome: JobOutcome) => void;
+  /** A pass of the loop failed (the store is unreachable); it is tried again after `pollMs`. */
+  readonly onError?: (err: unknown) => void;
+  /** A pass of the loop went through (after failures: the store is back). */
+  readonly onRecover?: () => void;
+  /**
+   * How often the store is looked at for work this process did not schedule itself (jobs made
+   * due by another replica, leases run out). `Infinity` for a store only this process writes.
+   */
+  readonly pollMs?: number;
+  /** How long a claimed job stays with its claimant; longer than a homeserver call can take. */
+  readonly leaseMs?: number;
+}
+
+/** Jobs claimed per pass; more follow at once. */
+const BATCH = 100;
+/** Node's timers overflow (and fire at once) beyond this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Webhooks and the sanity check racing on one job retry their write this often. */
+const MAX_WRITE_ATTEMPTS = 5;
+
 /**
- * The delegated delayed leave jobs of this process, one per (LiveKit room, identity), in
- * memory: they are lost on restart and not shared, so the service must run as a single replica
- * while it delegates. A new delegation for the same member replaces the old job, whose delay ID
- * then receives no further call.
+ * The delegated delayed leave jobs, one per (LiveKit room, identity), on a {@link JobStore}: in
+ * memory for a single replica, or in Redis shared by many. The state machine is the pure
+ * `leave-machine`; this drives it. Participant events rewrite a job conditionally on the version
+ * read, and due jobs are claimed atomically with a lease, so whichever replica receives a webhook
+ * and whichever acts on it, each restart and send happens once (a send repeated after a crash
+ * between call and write meets the homeserver's 404, which counts as done).
  */
 export class DelayedLeaveJobs {
-  private readonly jobs = new Map<string, DelayedLeaveJob>();
+  private readonly store: JobStore;
   private readonly client: DelayedEventsClient;
-  private readonly clock: JobClock | undefined;
+  private readonly clock: JobClock;
+  private readonly resolveCsApi: (serverName: string) => Promise<CsApi | undefined>;
   private readonly onEnd: (params: DelayedLeaveParams, outcome: JobOutcome) => void;
+  private readonly onError: (err: unknown) => void;
+  private readonly onRecover: () => void;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: unknown;
+  private ticking = false;
+  private again = false;
   private closed = false;
 
-  public constructor(deps: {
-    client: DelayedEventsClient;
-    clock?: JobClock;
-    onEnd?: (params: DelayedLeaveParams, outcome: JobOutcome) => void;
-  }) {
+  public constructor(deps: DelayedLeaveJobsDeps) {
+    this.store = deps.store;
     this.client = deps.client;
-    this.clock = deps.clock;
+    this.clock = deps.clock ?? systemClock;
+    this.resolveCsApi = deps.resolveCsApi ?? (async () => undefined);
     this.onEnd = deps.onEnd ?? (() => undefined);
+    this.onError = deps.onError ?? (() => undefined);
+    this.onRecover = deps.onRecover ?? (() => undefined);
+    this.pollMs = deps.pollMs ?? Infinity;
+    this.leaseMs = deps.leaseMs ?? 15_000;
   }
 
-  /** Number of live jobs. */
-  public get size(): number {
-    return this.jobs.size;
+  /** Purges jobs the homeserver has certainly fired by now, then starts acting on the rest. */
+  public async start(): Promise<void> {
+    const now = this.clock.now();
+    for (const job of await this.store.list()) {
+      if (isExpired(job.record, now) && (await this.store.remove(job))) {
+        this.onEnd(job.record.params, 'expired');
+      }
+    }
+    this.wake();
   }
 
-  /** @throws {@link JobsClosedError} after {@link close}. */
-  public register(params: DelayedLeaveParams): void {
+  /** Number of live jobs (in the store: every replica's). */
+  public async count(): Promise<number> {
+    return this.store.count();
+  }
+
+  /**
+   * Starts (or replaces) the job of the member.
+   * @throws {@link JobsClosedError} after {@link close}; the store's unavailability error.
+   */
+  public async register(params: DelayedLeaveParams): Promise<void> {
     if (this.closed) throw new JobsClosedError();
-    const key = keyOf(params.room, params.identity);
-    this.jobs.get(key)?.stop('replaced');
-    const job = new DelayedLeaveJob(params, {
-      client: this.client,
-      ...(this.clock === undefined ? {} : { clock: this.clock }),
-      onEnd: (ended, outcome) => {
-        if (this.jobs.get(key) === ended) this.jobs.delete(key);
-        this.onEnd(ended.params, outcome);
-      },
-    });
-    this.jobs.set(key, job);
+    const { replaced } = await this.store.put(
+      jobKey(params.room, params.identity),
+      newRecord(params, this.clock.now()),
+    );
+    if (replaced) this.onEnd(params, 'replaced');
+    this.wake();
   }
 
-  /** Routes a LiveKit participant event to its job; events for unknown members are dropped. */
-  public dispatch(room: string, identity: string, event: ParticipantEvent): boolean {
-    const job = this.jobs.get(keyOf(room, identity));
-    job?.handle(event);
-    return job !== undefined;
-  }
-
-  /** The job of a member, if any (for tests and the sanity check). */
-  public get(room: string, identity: string): DelayedLeaveJob | undefined {
-    return this.jobs.get(keyOf(room, identity));
+  /** Feeds a participant event to its job; false when the member has none. */
+  public async dispatch(room: string, identity: string, event: ParticipantEvent): Promise<boolean> {
+    const key = jobKey(room, identity);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const job = await this.store.get(key);
+      if (job === undefined) return false;
+      const next = onEvent(job.record, event, this.clock.now());
+      if (next === undefined) return true;
+      if (typeof next === 'string') {
+        if (await this.store.remove(job)) {
+          this.onEnd(job.record.params, next);
+          return true;
+        }
+      } else if (await this.store.update(job, next)) {
+        this.wake();
+        return true;
+      }
+    }
+    return true;
   }
 
   /**
@@ -79,25 +142,101 @@ export class DelayedLeaveJobs {
   public async sweep(
     present: (room: string, identity: string) => Promise<boolean | undefined>,
   ): Promise<void> {
+    const jobs = await this.store.list();
     await Promise.all(
-      [...this.jobs.values()].map(async (job) => {
-        const { state } = job;
+      jobs.map(async ({ record: { state, params } }) => {
         if (state !== 'waiting' && state !== 'connected') return;
-        const answer = await present(job.params.room, job.params.identity);
-        if (answer === true && state === 'waiting') job.handle('joined');
-        else if (answer === false && state === 'connected') job.handle('gone');
+        const answer = await present(params.room, params.identity);
+        if (answer === true && state === 'waiting') {
+          await this.dispatch(params.room, params.identity, 'joined');
+        } else if (answer === false && state === 'connected') {
+          await this.dispatch(params.room, params.identity, 'gone');
+        }
       }),
     );
   }
 
-  /** Stops every job without calling the homeserver; later registrations fail. */
-  public close(): void {
+  /**
+   * Stops acting and waits for the calls in flight to be written back. Jobs stay in the store:
+   * in Redis another replica (or the next start) carries on; in memory they end with the process.
+   */
+  public async close(): Promise<void> {
     this.closed = true;
-    for (const job of [...this.jobs.values()]) job.stop('stopped');
+    this.disarm();
+    await Promise.allSettled([...this.inFlight]);
+    await this.store.close();
   }
-}
 
-/** The reference's job key, `json([room, identity])`. */
-function keyOf(room: string, identity: string): string {
-  return JSON.stringify([room, identity]);
+  /** Runs a pass of the loop now (after a local change made something due). */
+  private wake(): void {
+    if (this.closed) return;
+    this.disarm();
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    this.again = false;
+    let next: number | undefined;
+    try {
+      const now = this.clock.now();
+      const claimed = await this.store.claimDue(now, now + this.leaseMs, BATCH);
+      for (const job of claimed) this.track(this.act(job));
+      if (claimed.length === BATCH) this.again = true;
+      next = await this.store.nextDue();
+      this.onRecover();
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.ticking = false;
+    }
+    if (this.closed) return;
+    if (this.again) {
+      this.wake();
+      return;
+    }
+    const untilDue = next === undefined ? Infinity : Math.max(0, next - this.clock.now());
+    const delay = Math.min(untilDue, this.pollMs);
+    if (delay !== Infinity) {
+      this.timer = this.clock.setTimeout(
+        () => {
+          this.timer = undefined;
+          void this.tick();
+        },
+        Math.min(delay, MAX_TIMER_MS),
+      );
+    }
+  }
+
+  /** Takes the due step of a claimed job and writes the result back, if the claim still holds. */
+  private async act(job: StoredJob): Promise<void> {
+    const { record, action } = onDue(job.record, this.clock.now());
+    const { params } = record;
+    const csApi =
+      params.csApi ?? (await this.resolveCsApi(params.serverName).catch(() => undefined));
+    const result =
+      csApi === undefined
+        ? ({ outcome: 'retry', reason: 'cs_api_unresolvable' } as const)
+        : await this.client.call(csApi, params.delayId, action);
+    const next = onResult(record, action, result, this.clock.now(), this.clock.random());
+    if (typeof next === 'string') {
+      if (await this.store.remove(job)) this.onEnd(params, next);
+    } else if (await this.store.update(job, { ...next, params: { ...params, csApi } })) {
+      this.wake();
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const settled = work.catch(this.onError).finally(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -9,7 +9,7 @@ import type {
   DelayedEventAction,
   DelayedEventResult,
   DelayedEventsClient,
-} from './delayed-leave-job.ts';
+} from './leave-types.ts';
 
 /** Options of {@link createHomeserverClient}. */
 export interface HomeserverClientOptions {

@@ -4,6 +4,7 @@ import { serve } from '@rtc-sidecars/http-kit';
 import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
 import { buildApp } from './app.ts';
 import { loadServiceConfig } from './config.ts';
+import { RedisConnectError } from './redis-job-store.ts';
 import { verifierOptions } from './verifier-options.ts';
 
 let loaded;
@@ -17,7 +18,18 @@ try {
 const { config, warnings } = loaded;
 
 const verifier = createOpenIdVerifier(verifierOptions(config));
-const app = await buildApp({ config, verifier });
+let app;
+try {
+  app = await buildApp({ config, verifier });
+} catch (err) {
+  if (!(err instanceof RedisConnectError)) throw err;
+  // The reference's wording, naming the variable but not its value (it may hold a password).
+  process.stderr.write(
+    `livekit-jwt: Could not connect Redis store (LIVEKIT_REDIS_URL): ${err.message}\n`,
+  );
+  await verifier.close();
+  process.exit(1);
+}
 for (const warning of warnings) app.log.warn(warning);
 
 const { host, port } = config.listen;
@@ -41,6 +53,7 @@ app.log.info(
     apiUrl: config.apiUrl,
     fullAccessHomeservers: config.fullAccessHomeservers,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    delayedLeaveJobs: config.redisUrl === undefined ? 'memory (single replica)' : 'redis (shared)',
   },
   'livekit-jwt listening',
 );

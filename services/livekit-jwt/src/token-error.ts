@@ -43,6 +43,8 @@ export const MESSAGES = Object.freeze({
     'The request body `openid_token` is missing `access_token` or `matrix_server_name`',
   csApiUnresolvable: 'Unable to resolve client-server API',
   shuttingDown: 'Service is shutting down',
+  // Ours (the reference has no shared store to lose): the job store (Redis) cannot be reached.
+  storeUnavailable: 'Delayed leave delegation is temporarily unavailable; retry later',
   unauthorised: 'The request could not be authorised.',
   roomCreation: 'Unable to create room on SFU',
   internal: 'Internal Server Error',

@@ -59,13 +59,14 @@ export class TokenMetrics {
   }
 
   /** Exposes the number of live delayed leave jobs, read at scrape time. */
-  public trackJobs(count: () => number): void {
+  public trackJobs(count: () => Promise<number>): void {
     new Gauge({
       name: 'livekit_jwt_delayed_leave_jobs',
       help: 'Delegated delayed leave jobs in progress',
       registers: [this.registry],
-      collect() {
-        this.set(count());
+      // Read at scrape time; with Redis, every replica's jobs (-1 while Redis is away).
+      async collect() {
+        this.set(await count().catch(() => -1));
       },
     });
   }

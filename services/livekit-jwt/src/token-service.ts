@@ -1,6 +1,7 @@
 import { OpenIdError } from '@rtc-sidecars/matrix-openid';
-import type { CsApi } from './delayed-leave-job.ts';
+import type { CsApi } from './leave-types.ts';
 import { type DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
+import { JobStoreUnavailableError } from './job-store.ts';
 import { isFullAccess } from './full-access.ts';
 import type { RoomService } from './room-service.ts';
 import {
@@ -103,7 +104,8 @@ export class TokenService {
           cause: err,
         });
       }
-      if (csApi !== undefined) this.register(request, matrixServerName, csApi, room, identity);
+      if (csApi !== undefined)
+        await this.register(request, matrixServerName, csApi, room, identity);
     }
     return { url: this.policy.livekitUrl, jwt, fullAccess, userId: sub, room };
   }
@@ -123,7 +125,7 @@ export class TokenService {
     }
     const { room, identity } = this.names(request, sub);
     const csApi = await this.resolveCsApi(matrixServerName);
-    this.register(request, matrixServerName, csApi, room, identity);
+    await this.register(request, matrixServerName, csApi, room, identity);
     return { userId: sub, room };
   }
 
@@ -163,15 +165,15 @@ export class TokenService {
     return csApi;
   }
 
-  private register(
+  private async register(
     request: TokenRequest | LegacyTokenRequest,
     serverName: string,
     csApi: CsApi,
     room: string,
     identity: string,
-  ): void {
+  ): Promise<void> {
     try {
-      this.delegation.jobs.register({
+      await this.delegation.jobs.register({
         delayId: request.delayId,
         delayTimeoutMs: request.delayTimeout,
         serverName,
@@ -180,10 +182,18 @@ export class TokenService {
         identity,
       });
     } catch (err) {
-      if (!(err instanceof JobsClosedError)) throw err;
-      throw new TokenError(503, 'M_UNKNOWN', MESSAGES.shuttingDown, 'shutting_down', {
-        cause: err,
-      });
+      if (err instanceof JobsClosedError) {
+        throw new TokenError(503, 'M_UNKNOWN', MESSAGES.shuttingDown, 'shutting_down', {
+          cause: err,
+        });
+      }
+      // Redis is away: minting goes on, delegation waits for it to come back.
+      if (err instanceof JobStoreUnavailableError) {
+        throw new TokenError(503, 'M_UNKNOWN', MESSAGES.storeUnavailable, 'store_unavailable', {
+          cause: err,
+        });
+      }
+      throw err;
     }
   }
 }

@@ -2,7 +2,7 @@ import { DisconnectReason } from '@livekit/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
 import { Counter, type Registry } from 'prom-client';
-import type { ParticipantEvent } from './delayed-leave-job.ts';
+import type { ParticipantEvent } from './leave-types.ts';
 import type { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
 
 /** Options of {@link webhookRoutes}. */
@@ -27,7 +27,7 @@ export async function webhookRoutes(
   const receiver = new WebhookReceiver(options.key, options.secret);
   const webhooks = new Counter({
     name: 'livekit_jwt_webhooks_total',
-    help: 'LiveKit webhooks by result: routed to a job, no job, ignored event type, or invalid',
+    help: 'LiveKit webhooks by result: routed to a job, no job, ignored event type, invalid, or job store unavailable',
     labelNames: ['result'],
     registers: [options.registry],
   });
@@ -39,7 +39,7 @@ export async function webhookRoutes(
       event = await receiver.receive(body, request.headers.authorization);
     } catch (err) {
       webhooks.inc({ result: 'invalid' });
-      request.log.warn({ reason: err instanceof Error ? err.message : 'error' }, 'webhook refused');
+      request.log.warn({ reason: reasonOf(err) }, 'webhook refused');
       return reply.code(200).send();
     }
     const participantEvent = participantEventOf(event);
@@ -49,7 +49,16 @@ export async function webhookRoutes(
       webhooks.inc({ result: 'ignored' });
       return reply.code(200).send();
     }
-    const routed = options.jobs.dispatch(room, identity, participantEvent);
+    let routed: boolean;
+    try {
+      routed = await options.jobs.dispatch(room, identity, participantEvent);
+    } catch (err) {
+      // The job store (Redis) is away. Still the reference's empty 200: the sanity check
+      // catches the member up once the store is back.
+      webhooks.inc({ result: 'unavailable' });
+      request.log.warn({ event: event.event, room, reason: reasonOf(err) }, 'webhook not applied');
+      return reply.code(200).send();
+    }
     webhooks.inc({ result: routed ? 'routed' : 'no_job' });
     request.log.info({ event: event.event, room, routed }, 'webhook');
     return reply.code(200).send();
@@ -72,4 +81,8 @@ function participantEventOf(event: WebhookEvent): ParticipantEvent | undefined {
     default:
       return undefined;
   }
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : 'error';
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AccessToken } from 'livekit-server-sdk';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import type { CsApi, DelayedEventAction, DelayedEventResult } from '../src/delayed-leave-job.ts';
+import type { CsApi, DelayedEventAction, DelayedEventResult } from '../src/leave-types.ts';
 import type { HomeserverClient } from '../src/homeserver-client.ts';
 import { participantIdentity, roomAlias } from '../src/room-identity.ts';
 import {

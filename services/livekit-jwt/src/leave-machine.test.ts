@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type DelayedEventAction,
-  type DelayedEventResult,
-  DelayedLeaveJob,
-  type JobClock,
-  type JobOutcome,
-} from './delayed-leave-job.ts';
+import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
+import { jobKey } from './job-codec.ts';
+import { MemoryJobStore } from './job-store.ts';
+import type {
+  DelayedEventAction,
+  DelayedEventResult,
+  JobClock,
+  JobOutcome,
+  ParticipantEvent,
+} from './leave-types.ts';
 
 const PARAMS = {
   delayId: 'syd_abc',
@@ -26,30 +29,38 @@ const clock: JobClock = {
   random: () => 0.5,
 };
 
-function setup(
+/** One member's job, driven through the scheduler on the memory store, as the service runs it. */
+async function setup(
   answer: (action: DelayedEventAction) => DelayedEventResult = () => ({ outcome: 'ok' }),
   delayTimeoutMs = PARAMS.delayTimeoutMs,
 ) {
   const calls: { action: DelayedEventAction; at: number }[] = [];
+  /** The delay ID of each call, in order. */
+  const ids: string[] = [];
   const outcomes: JobOutcome[] = [];
   const start = Date.now();
-  const job = new DelayedLeaveJob(
-    { ...PARAMS, delayTimeoutMs },
-    {
-      client: {
-        call: async (_csApi, _delayId, action) => {
-          calls.push({ action, at: Date.now() - start });
-          return answer(action);
-        },
+  const store = new MemoryJobStore();
+  const jobs = new DelayedLeaveJobs({
+    store,
+    client: {
+      call: async (_csApi, delayId, action) => {
+        calls.push({ action, at: Date.now() - start });
+        ids.push(delayId);
+        return answer(action);
       },
-      clock,
-      onEnd: (_job, outcome) => outcomes.push(outcome),
     },
-  );
-  return { job, calls, outcomes };
+    clock,
+    onEnd: (_params, outcome) => outcomes.push(outcome),
+  });
+  await jobs.register({ ...PARAMS, delayTimeoutMs });
+  const job = {
+    handle: async (event: ParticipantEvent) => jobs.dispatch(PARAMS.room, PARAMS.identity, event),
+    state: async () => (await store.get(jobKey(PARAMS.room, PARAMS.identity)))?.record.state,
+  };
+  return { jobs, job, calls, ids, outcomes };
 }
 
-describe('DelayedLeaveJob', () => {
+describe('the delayed leave state machine', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -58,7 +69,7 @@ describe('DelayedLeaveJob', () => {
   });
 
   it('should send once delay_timeout passes without the participant ever joining', async () => {
-    const { calls, outcomes } = setup();
+    const { calls, outcomes } = await setup();
     await vi.advanceTimersByTimeAsync(9_999);
     expect(calls).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -67,14 +78,14 @@ describe('DelayedLeaveJob', () => {
   });
 
   it('should wait at most one hour for the first connection', async () => {
-    const { calls } = setup(undefined, 24 * 3600_000);
+    const { calls } = await setup(undefined, 24 * 3600_000);
     await vi.advanceTimersByTimeAsync(3600_000);
     expect(calls.map((c) => c.action)).toEqual(['send']);
   });
 
   it('should restart at once on join and then every 80 % of delay_timeout', async () => {
-    const { job, calls } = setup();
-    job.handle('joined');
+    const { job, calls } = await setup();
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls).toEqual([
       { action: 'restart', at: 0 },
@@ -82,14 +93,14 @@ describe('DelayedLeaveJob', () => {
       { action: 'restart', at: 16_000 },
       { action: 'restart', at: 24_000 },
     ]);
-    expect(job.state).toBe('connected');
+    expect(await job.state()).toBe('connected');
   });
 
   it('should send on an intentional leave after joining', async () => {
-    const { job, calls, outcomes } = setup();
-    job.handle('joined');
+    const { job, calls, outcomes } = await setup();
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(1_000);
-    job.handle('left_intentionally');
+    await job.handle('left_intentionally');
     await vi.advanceTimersByTimeAsync(0);
     expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
     expect(outcomes).toEqual(['sent']);
@@ -97,10 +108,10 @@ describe('DelayedLeaveJob', () => {
 
   it('should send when the connection drops or the participant is gone after joining', async () => {
     for (const event of ['connection_aborted', 'gone'] as const) {
-      const { job, calls, outcomes } = setup();
-      job.handle('joined');
+      const { job, calls, outcomes } = await setup();
+      await job.handle('joined');
       await vi.advanceTimersByTimeAsync(0);
-      job.handle(event);
+      await job.handle(event);
       await vi.advanceTimersByTimeAsync(60_000);
       expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
       expect(outcomes).toEqual(['sent']);
@@ -108,37 +119,37 @@ describe('DelayedLeaveJob', () => {
   });
 
   it('should do nothing when the connection aborts before joining', async () => {
-    const { job, calls, outcomes } = setup();
-    job.handle('connection_aborted');
+    const { job, calls, outcomes } = await setup();
+    await job.handle('connection_aborted');
     await vi.advanceTimersByTimeAsync(3600_000);
     expect(calls).toEqual([]);
     expect(outcomes).toEqual(['aborted_before_join']);
   });
 
   it('should ignore an intentional leave before joining and keep waiting', async () => {
-    const { job, calls } = setup();
-    job.handle('left_intentionally');
-    expect(job.state).toBe('waiting');
+    const { job, calls } = await setup();
+    await job.handle('left_intentionally');
+    expect(await job.state()).toBe('waiting');
     await vi.advanceTimersByTimeAsync(10_000);
     expect(calls.map((c) => c.action)).toEqual(['send']);
   });
 
   it('should end the job without send when restart answers 404', async () => {
-    const { job, calls, outcomes } = setup(() => ({ outcome: 'not_found' }));
-    job.handle('joined');
+    const { job, calls, outcomes } = await setup(() => ({ outcome: 'not_found' }));
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(60_000);
-    job.handle('left_intentionally');
+    await job.handle('left_intentionally');
     expect(calls.map((c) => c.action)).toEqual(['restart']);
     expect(outcomes).toEqual(['event_gone']);
   });
 
   it('should count a 404 on send as done, with exactly one send', async () => {
-    const { job, calls, outcomes } = setup((action) =>
+    const { job, calls, outcomes } = await setup((action) =>
       action === 'send' ? { outcome: 'not_found' } : { outcome: 'ok' },
     );
-    job.handle('joined');
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(0);
-    job.handle('connection_aborted');
+    await job.handle('connection_aborted');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
     expect(outcomes).toEqual(['sent']);
@@ -146,7 +157,7 @@ describe('DelayedLeaveJob', () => {
 
   it('should wait retry_after_ms on 429 before sending again', async () => {
     let answers = 0;
-    const { calls, outcomes } = setup(() =>
+    const { calls, outcomes } = await setup(() =>
       answers++ === 0
         ? { outcome: 'retry', reason: 'HTTP 429', retryAfterMs: 4_000 }
         : { outcome: 'ok' },
@@ -160,7 +171,7 @@ describe('DelayedLeaveJob', () => {
   });
 
   it('should back off exponentially on 500s and give up at the deadline', async () => {
-    const { calls, outcomes } = setup(() => ({ outcome: 'retry', reason: 'HTTP 500' }));
+    const { calls, outcomes } = await setup(() => ({ outcome: 'retry', reason: 'HTTP 500' }));
     await vi.advanceTimersByTimeAsync(60_000);
     // Send starts at 10 s; retries after 1, 1.5, 2.25, 3.375 s until 10 s more have passed.
     expect(calls.map((c) => c.at)).toEqual([10_000, 11_000, 12_500, 14_750, 18_125]);
@@ -168,21 +179,23 @@ describe('DelayedLeaveJob', () => {
   });
 
   it('should give up restarting once the homeserver would have fired the event itself', async () => {
-    const { job, calls, outcomes } = setup(() => ({ outcome: 'retry', reason: 'timeout' }));
-    job.handle('joined');
+    const { job, calls, outcomes } = await setup(() => ({ outcome: 'retry', reason: 'timeout' }));
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls.every((c) => c.action === 'restart' && c.at < 10_000)).toBe(true);
     expect(outcomes).toEqual(['restart_failed']);
   });
 
   it('should make no further call once replaced', async () => {
-    const { job, calls, outcomes } = setup();
-    job.handle('joined');
+    const { jobs, job, calls, ids, outcomes } = await setup();
+    await job.handle('joined');
     await vi.advanceTimersByTimeAsync(0);
-    job.stop('replaced');
-    job.handle('left_intentionally');
+    await jobs.register({ ...PARAMS, delayId: 'syd_new' });
+    await job.handle('left_intentionally');
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(calls.map((c) => c.action)).toEqual(['restart']);
-    expect(outcomes).toEqual(['replaced']);
+    // The new job is waiting for its own first connection: the leave is sent on its timeout.
+    expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
+    expect(ids).toEqual(['syd_abc', 'syd_new']);
+    expect(outcomes).toEqual(['replaced', 'sent']);
   });
 });

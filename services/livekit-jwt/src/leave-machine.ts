@@ -1,0 +1,153 @@
+import type {
+  DelayedEventAction,
+  DelayedEventResult,
+  DelayedLeaveParams,
+  JobOutcome,
+  ParticipantEvent,
+} from './leave-types.ts';
+
+/** Where a job stands: before the first connection, connected, or sending the leave. */
+export type LeaveState = 'waiting' | 'connected' | 'sending';
+
+/**
+ * Everything about one delegated delayed leave that outlives a process: what to do next, when,
+ * and until when retrying makes sense. Times are epoch milliseconds.
+ */
+export interface LeaveRecord {
+  readonly params: DelayedLeaveParams;
+  readonly state: LeaveState;
+  /** When the next step is due: the waiting timeout, the next restart, or the (re)send. */
+  readonly dueAt: number;
+  /** When the homeserver fires the event by itself if we never get through: retries stop there. */
+  readonly deadline: number;
+  /** Failed attempts of the current action, for the backoff. */
+  readonly attempt: number;
+  /** The last time the homeserver's timer was (re)started by the member or by us. */
+  readonly restartedAt: number;
+}
+
+/** A job never goes this long without contact, whatever `delay_timeout` says. */
+export const MAX_UNCONTACTED_MS = 60 * 60 * 1000;
+/** Restart at this fraction of `delay_timeout` after the previous successful restart. */
+export const RESTART_FRACTION = 0.8;
+const BACKOFF_INITIAL_MS = 1000;
+const BACKOFF_FACTOR = 1.5;
+const BACKOFF_MAX_MS = 60_000;
+const MIN_SEND_WINDOW_MS = 1000;
+
+/** The longest the member's event can go without a restart: `min(1 h, delay_timeout)`. */
+export function windowOf(params: DelayedLeaveParams): number {
+  return Math.min(MAX_UNCONTACTED_MS, params.delayTimeoutMs);
+}
+
+/**
+ * A new delegation: waiting for the member's first connection for `min(1 h, delay_timeout)`,
+ * after which the leave is sent (the member never showed up).
+ */
+export function newRecord(params: DelayedLeaveParams, now: number): LeaveRecord {
+  const due = now + windowOf(params);
+  return { params, state: 'waiting', dueAt: due, deadline: due, attempt: 0, restartedAt: now };
+}
+
+/**
+ * What a participant event does to a job: a new record, an end, or `undefined` for no change
+ * (the reference's ignored pairs, so a replayed or late webhook writes nothing).
+ */
+export function onEvent(
+  record: LeaveRecord,
+  event: ParticipantEvent,
+  now: number,
+): LeaveRecord | JobOutcome | undefined {
+  switch (record.state) {
+    case 'waiting':
+      // Connected: restart at once, the member's own timer has been running since it joined.
+      if (event === 'joined') {
+        return {
+          ...record,
+          state: 'connected',
+          dueAt: now,
+          deadline: now + windowOf(record.params),
+          attempt: 0,
+        };
+      }
+      // A connection that never got established is not a departure: nothing to send.
+      if (event === 'connection_aborted') return 'aborted_before_join';
+      // An intentional leave or a missing participant before joining: keep waiting.
+      return undefined;
+    case 'connected':
+      return event === 'joined' ? undefined : sending(record, now);
+    case 'sending':
+      return undefined;
+  }
+}
+
+/**
+ * The step a due job takes. A waiting job whose time is up starts sending (the member never
+ * connected); a connected one restarts its event; a sending one (re)sends.
+ */
+export function onDue(
+  record: LeaveRecord,
+  now: number,
+): { record: LeaveRecord; action: DelayedEventAction } {
+  switch (record.state) {
+    case 'waiting':
+      return { record: sending(record, now), action: 'send' };
+    case 'connected':
+      return { record, action: 'restart' };
+    case 'sending':
+      return { record, action: 'send' };
+  }
+}
+
+/**
+ * What a homeserver answer does to a job. A restart that went through schedules the next one at
+ * 80 % of `delay_timeout`; a 404 on restart means the member already left or cancelled (the job
+ * ends); a send that went through, or a 404 on send (already sent), is done. Transient failures
+ * back off with jitter, but never past the moment the homeserver would fire the event itself.
+ */
+export function onResult(
+  record: LeaveRecord,
+  action: DelayedEventAction,
+  result: DelayedEventResult,
+  now: number,
+  random: number,
+): LeaveRecord | JobOutcome {
+  if (action === 'send') {
+    if (result.outcome !== 'retry') return 'sent';
+    return backoff(record, result, now, random, 'send_failed');
+  }
+  if (result.outcome === 'not_found') return 'event_gone';
+  if (result.outcome === 'retry') return backoff(record, result, now, random, 'restart_failed');
+  return {
+    ...record,
+    dueAt: now + record.params.delayTimeoutMs * RESTART_FRACTION,
+    deadline: now + windowOf(record.params),
+    attempt: 0,
+    restartedAt: now,
+  };
+}
+
+/** A job whose member left: send now, retrying for `min(1 h, max(1 s, delay_timeout))`. */
+function sending(record: LeaveRecord, now: number): LeaveRecord {
+  const window = Math.min(
+    MAX_UNCONTACTED_MS,
+    Math.max(MIN_SEND_WINDOW_MS, record.params.delayTimeoutMs),
+  );
+  return { ...record, state: 'sending', dueAt: now, deadline: now + window, attempt: 0 };
+}
+
+function backoff(
+  record: LeaveRecord,
+  result: { readonly retryAfterMs?: number },
+  now: number,
+  random: number,
+  failure: JobOutcome,
+): LeaveRecord | JobOutcome {
+  const exponential = Math.min(
+    BACKOFF_MAX_MS,
+    BACKOFF_INITIAL_MS * BACKOFF_FACTOR ** record.attempt,
+  );
+  const delay = Math.max(exponential * (0.5 + random), result.retryAfterMs ?? 0);
+  if (now + delay >= record.deadline) return failure;
+  return { ...record, dueAt: now + delay, attempt: record.attempt + 1 };
+}
