@@ -157,5 +157,11 @@ describe('Runtipi app continuwuity-rtc', () => {
       [APP_ENV.RTC_SIDECARS_LIVEKIT_KEY!]: APP_ENV.RTC_SIDECARS_LIVEKIT_SECRET,
     });
     expect(livekit.rtc.node_ip).toBe(PUBLIC_IP);
+    // Delayed leave: LiveKit's events reach livekit-jwt on the app's own network.
+    expect(livekit.webhook).toEqual({
+      api_key: APP_ENV.RTC_SIDECARS_LIVEKIT_KEY,
+      urls: ['http://livekit-jwt:8080/sfu_webhook'],
+    });
+    expect(compose.services['livekit-jwt'].environment.LIVEKIT_JWT_BIND).toBe('0.0.0.0:8080');
   });
 });
