@@ -38,6 +38,24 @@ export function readCompose(path: string): Parsed {
 
 const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 
+type ConfigResult = { status: number | null; stdout: string; stderr: string };
+
+function runDockerCompose(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  cwd?: string,
+): ConfigResult {
+  if (!existsSync(DOCKER_COMPOSE)) {
+    throw new Error(`docker-compose is not installed at ${DOCKER_COMPOSE}; run scripts/setup.sh`);
+  }
+  const result = spawnSync(DOCKER_COMPOSE, args, {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+    ...(cwd === undefined ? {} : { cwd }),
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
 /**
  * `docker-compose -f file config -q` (Debian's v1; no engine needed). Returns the exit status and
  * stderr. Fails with a clear message when the tool is missing: it is installed by scripts/setup.sh.
@@ -46,13 +64,19 @@ export function dockerComposeConfig(
   file: string,
   env: Readonly<Record<string, string>>,
   args: readonly string[] = ['-q'],
-): { status: number | null; stdout: string; stderr: string } {
-  if (!existsSync(DOCKER_COMPOSE)) {
-    throw new Error(`docker-compose is not installed at ${DOCKER_COMPOSE}; run scripts/setup.sh`);
-  }
-  const result = spawnSync(DOCKER_COMPOSE, ['-f', file, 'config', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, ...env },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+): ConfigResult {
+  return runDockerCompose(['-f', file, 'config', ...args], env);
+}
+
+/**
+ * `docker-compose config` run inside a deployment folder with no `-f`, as `docker compose up`
+ * runs there: compose reads the folder's `.env` itself, COMPOSE_FILE and COMPOSE_PROFILES
+ * included. `env` adds (and overrides) variables of the calling shell.
+ */
+export function dockerComposeConfigIn(
+  dir: string,
+  args: readonly string[] = ['-q'],
+  env: Readonly<Record<string, string>> = {},
+): ConfigResult {
+  return runDockerCompose(['config', ...args], env, dir);
 }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { checkDeployment, formatFinding } from '../check/check-deployment.ts';
 import { CliError, EXIT, UsageError } from '../cli-error.ts';
 import {
+  composeFiles,
   type DeploymentSettings,
   oneOfFlag,
   wantedSecrets,
@@ -29,9 +30,9 @@ import { type Command } from './command.ts';
 
 const USAGE = `usage: rtc-sidecars init --domain NAME --external-ip IP [options]
 
-Writes a deployment folder: .env (all secrets, mode 0600), compose.yaml, livekit.yaml,
-turnserver.conf and continuwuity.toml, all derived from the same values. Re-running keeps
-every existing secret and fills in only the missing ones.
+Writes a deployment folder: .env (all secrets, mode 0600), compose.yaml (and with --scale
+compose.scale.yaml), livekit.yaml, turnserver.conf and continuwuity.toml, all derived from the
+same values. Re-running keeps every existing secret and fills in only the missing ones.
 
 options:
   --domain NAME            Matrix server name, e.g. hi.example.org (permanent)
@@ -45,6 +46,8 @@ options:
                            standalone: the bundled Traefik with Let's Encrypt
   --traefik-network NAME   default runtipi_tipi_main_network (external) or rtc-sidecars-proxy
   --acme-email ADDRESS     Let's Encrypt account e-mail (standalone proxy)
+  --scale                  add compose.scale.yaml: Redis (REDIS_PASSWORD), LiveKit multi-node,
+                           two livekit-jwt replicas; repeat it on every re-run to keep it
   --out DIR                deployment folder, default the current folder
   --force                  regenerate every secret (the old .env is kept as a backup)`;
 
@@ -57,6 +60,7 @@ const OPTIONS = {
   proxy: { type: 'string', default: 'external' },
   'traefik-network': { type: 'string' },
   'acme-email': { type: 'string', default: '' },
+  scale: { type: 'boolean', default: false },
   out: { type: 'string', default: '.' },
   force: { type: 'boolean', default: false },
 } as const;
@@ -110,7 +114,8 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
       `${envPath} belongs to "${previousName}", not "${serverName}"; a server name is permanent (use --force to start over)`,
     );
   }
-  const secrets = fillSecrets(wantedSecrets(registration), values.force ? {} : existing);
+  const scale = values.scale;
+  const secrets = fillSecrets(wantedSecrets(registration, scale), values.force ? {} : existing);
 
   const settings: DeploymentSettings = {
     serverName,
@@ -121,6 +126,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     proxy,
     acmeEmail,
     traefikNetwork,
+    scale,
     sourceDir: source,
     uid: process.getuid?.() ?? 1000,
     gid: process.getgid?.() ?? 1000,
@@ -129,14 +135,14 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   const envText = renderEnvFile(settings);
   const files: DeploymentFile[] = [
     { name: '.env', content: envText, mode: 0o600 },
-    {
-      name: 'compose.yaml',
-      content: readFileSync(join(source, 'docker/compose.yaml'), 'utf8'),
+    ...composeFiles(scale).map((name) => ({
+      name,
+      content: readFileSync(join(source, 'docker', name), 'utf8'),
       mode: 0o644,
-    },
+    })),
     {
       name: 'livekit.yaml',
-      content: renderLivekitYaml(source, parseEnvFile(envText)),
+      content: renderLivekitYaml(source, parseEnvFile(envText), scale),
       mode: 0o600,
     },
     { name: 'turnserver.conf', content: renderCoturnConf(settings), mode: 0o600 },
@@ -144,7 +150,8 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   ];
   let result;
   try {
-    result = writeDeployment(outDir, files, stamp(), ['data/continuwuity', 'data/traefik']);
+    const dataDirs = ['data/continuwuity', 'data/traefik', ...(scale ? ['data/redis'] : [])];
+    result = writeDeployment(outDir, files, stamp(), dataDirs);
   } catch (error) {
     throw new CliError(`writing ${outDir} failed: ${(error as Error).message}`);
   }

@@ -37,6 +37,11 @@ export interface DeploymentSettings {
   readonly acmeEmail: string;
   /** Name of the Docker network Traefik and the routed services share. */
   readonly traefikNetwork: string;
+  /**
+   * Scale mode: compose.scale.yaml (Redis, LiveKit multi-node, several livekit-jwt replicas)
+   * joins compose.yaml through COMPOSE_FILE, and livekit.yaml gets a `redis:` section.
+   */
+  readonly scale: boolean;
   /** Folder holding the repository (the Docker build context of our two images). */
   readonly sourceDir: string;
   readonly uid: number;
@@ -45,10 +50,16 @@ export interface DeploymentSettings {
 }
 
 /** Secrets a deployment with these choices needs. */
-export function wantedSecrets(registration: Registration): SecretKey[] {
+export function wantedSecrets(registration: Registration, scale: boolean): SecretKey[] {
   const keys: SecretKey[] = ['TURN_SECRET', 'LIVEKIT_KEY', 'LIVEKIT_SECRET'];
   if (registration === 'token') keys.push('REGISTRATION_TOKEN');
+  if (scale) keys.push('REDIS_PASSWORD');
   return keys;
+}
+
+/** The compose files of a deployment, in merge order, as COMPOSE_FILE lists them. */
+export function composeFiles(scale: boolean): string[] {
+  return scale ? ['compose.yaml', 'compose.scale.yaml'] : ['compose.yaml'];
 }
 
 /** Parses one of a fixed set of flag values, or throws a one-line {@link UsageError}. */

@@ -32,6 +32,12 @@ export function operatorNotes(s: DeploymentSettings, outDir: string): string[] {
     '',
     'Next:',
     ...start,
+    ...(s.scale
+      ? [
+          '  (COMPOSE_FILE in .env adds compose.scale.yaml: Redis and two livekit-jwt replicas;',
+          '   `docker compose up -d --scale livekit-jwt=N` runs another count)',
+        ]
+      : []),
     `  rtc-sidecars doctor ${outDir}   # live checks once it is up`,
   ];
 }

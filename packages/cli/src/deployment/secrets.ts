@@ -6,6 +6,7 @@ export const SECRET_KEYS = [
   'LIVEKIT_KEY',
   'LIVEKIT_SECRET',
   'REGISTRATION_TOKEN',
+  'REDIS_PASSWORD',
 ] as const;
 
 /** One of {@link SECRET_KEYS}. */
@@ -25,6 +26,8 @@ const GENERATORS: Readonly<Record<SecretKey, () => string>> = {
   LIVEKIT_SECRET: () => randomBytes(48).toString('base64url'),
   // Registration token: 24 bytes, 32 base64url characters.
   REGISTRATION_TOKEN: () => randomBytes(24).toString('base64url'),
+  // Redis password (scale mode): 32 bytes as 64 hex characters, safe inside a redis:// URL too.
+  REDIS_PASSWORD: () => randomBytes(32).toString('hex'),
 };
 
 /** A fresh value for `key`. */

@@ -1,4 +1,4 @@
-import { type DeploymentSettings, PORTS } from '../deployment/deployment-settings.ts';
+import { composeFiles, type DeploymentSettings, PORTS } from '../deployment/deployment-settings.ts';
 import { formatEnvFile, type EnvSection } from '../deployment/env-file.ts';
 import { SECRET_KEYS } from '../deployment/secrets.ts';
 
@@ -35,6 +35,17 @@ export function renderEnvFile(s: DeploymentSettings): string {
         ['ACME_EMAIL', s.acmeEmail],
       ],
     },
+    ...(s.scale
+      ? [
+          {
+            comment: [
+              'Scale mode (`init --scale`): compose reads compose.scale.yaml too (Redis, LiveKit',
+              'multi-node, several livekit-jwt replicas); see "Growing past one machine".',
+            ],
+            entries: [['COMPOSE_FILE', composeFiles(true).join(':')] as const],
+          },
+        ]
+      : []),
     {
       comment: [
         'Ports published on the host. livekit.yaml and turnserver.conf use the same numbers;',

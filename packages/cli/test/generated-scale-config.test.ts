@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import {
+  freePort,
+  freeUdpRange,
+  httpReady,
+  requireTool,
+  type RunningProcess,
+  startProcess,
+  tcpOpen,
+} from '@rtc-sidecars/test-harness';
+import { RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+
+import { parseEnvFile } from '../src/deployment/env-file.ts';
+import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
+
+// The livekit.yaml of `init --scale` in the real livekit-server, against a real redis-server
+// started the way compose.scale.yaml starts it (password, appendonly). Only addresses and ports
+// change; the Redis password, keys and webhook key are used as generated.
+
+let dir: string;
+let env: Record<string, string>;
+let redisPort: number;
+let webhooks: Server;
+const events: WebhookEvent[] = [];
+const stops: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  dir = tempDir();
+  expect((await initDeployment(dir, '--scale')).code).toBe(0);
+  env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf8'));
+  redisPort = await freePort();
+  const data = tempDir('rtc-redis-');
+  const redis = await startProcess(
+    requireTool('redis-server'),
+    ['--bind', '127.0.0.1', '--port', String(redisPort), '--dir', data, '--save', ''].concat([
+      '--appendonly',
+      'yes',
+      '--requirepass',
+      env.REDIS_PASSWORD!,
+    ]),
+    { ready: () => tcpOpen(redisPort) },
+  );
+  stops.push(async () => {
+    await redis.stop();
+    removeDir(data);
+  });
+  // Stands in for livekit-jwt's /sfu_webhook: checks the signature the way the service does.
+  const receiver = new WebhookReceiver(env.LIVEKIT_KEY!, env.LIVEKIT_SECRET!);
+  webhooks = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      void receiver.receive(body, request.headers.authorization).then((e) => events.push(e));
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => webhooks.listen(0, '127.0.0.1', resolve));
+  stops.push(() => new Promise((resolve) => webhooks.close(resolve)));
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  removeDir(dir);
+});
+
+/** The generated livekit.yaml bound to loopback, with Redis at the local server. */
+async function startNode(password: string): Promise<{ url: string; node: RunningProcess }> {
+  const config: Parsed = YAML.parse(readFileSync(join(dir, 'livekit.yaml'), 'utf8'));
+  const http = await freePort();
+  const udp = await freeUdpRange(5);
+  Object.assign(config, { port: http, bind_addresses: ['127.0.0.1'] });
+  Object.assign(config.rtc, {
+    tcp_port: await freePort(),
+    port_range_start: udp.min,
+    port_range_end: udp.max,
+    node_ip: '127.0.0.1',
+    stun_servers: [],
+  });
+  config.redis = { ...config.redis, address: `127.0.0.1:${redisPort}`, password };
+  const { port } = webhooks.address() as AddressInfo;
+  config.webhook.urls = [`http://127.0.0.1:${port}/sfu_webhook`];
+  const file = join(dir, `livekit-${http}.yaml`);
+  writeFileSync(file, YAML.stringify(config), { mode: 0o600 });
+  const url = `http://127.0.0.1:${http}`;
+  const node = await startProcess(requireTool('livekit-server'), ['--config', file], {
+    ready: () => httpReady(url),
+    readyTimeoutMs: 30_000,
+  });
+  stops.push(() => node.stop());
+  return { url, node };
+}
+
+/** One Redis command through redis-cli, authenticated with the generated password. */
+function redisCli(...args: string[]): string {
+  const result = spawnSync(requireTool('redis-cli'), ['-p', String(redisPort), ...args], {
+    encoding: 'utf8',
+    env: { REDISCLI_AUTH: env.REDIS_PASSWORD },
+  });
+  return result.stdout.trim();
+}
+
+describe('generated livekit.yaml, scale mode', () => {
+  it(
+    'should run LiveKit multi-node on the password-protected Redis and post signed webhooks',
+    { timeout: 60_000 },
+    async () => {
+      const { url } = await startNode(env.REDIS_PASSWORD!);
+      const rooms = new RoomServiceClient(url, env.LIVEKIT_KEY, env.LIVEKIT_SECRET);
+      await rooms.createRoom({ name: 'scale-room' });
+      // LiveKit keeps its node registry and rooms in Redis (database 0) in multi-node mode.
+      expect(Number(redisCli('HLEN', 'nodes'))).toBeGreaterThanOrEqual(1);
+      expect(redisCli('HEXISTS', 'rooms', 'scale-room')).toBe('1');
+      await expect
+        .poll(() => events.map((e) => `${e.event} ${e.room?.name ?? ''}`), { timeout: 10_000 })
+        .toContain('room_started scale-room');
+    },
+  );
+
+  it('should not start with a Redis password other than the generated one', async () => {
+    await expect(startNode('0'.repeat(64))).rejects.toThrow(
+      /exited before it was ready[\s\S]*(WRONGPASS|NOAUTH|invalid username-password)/,
+    );
+  });
+});
