@@ -3,6 +3,7 @@ import { federationRule, fociRule, turnUrisRule } from './homeserver-rules.ts';
 import { type Deployment, loadDeployment } from './load-deployment.ts';
 import { deniedPeerRule, externalIpRule, nodeIpRule } from './media-rules.ts';
 import { portRule } from './port-rules.ts';
+import { redisRule, replicasRule } from './scale-rules.ts';
 import { livekitKeyRule, livekitSecretLengthRule, turnSecretRule } from './secret-rules.ts';
 
 export { type Finding, formatFinding } from './finding.ts';
@@ -19,6 +20,8 @@ export const RULES: readonly ((d: Deployment) => Finding[])[] = [
   nodeIpRule,
   externalIpRule,
   deniedPeerRule,
+  replicasRule,
+  redisRule,
 ];
 
 /** Reads the deployment folder `dir` and returns every inconsistency found; empty when clean. */

@@ -63,7 +63,7 @@ export function serviceEnv(d: Deployment, variable: string): Located<string> | u
   if (found === undefined) return undefined;
   return {
     value: found[1].environment[variable] ?? '',
-    file: 'compose.yaml',
+    file: found[1].origins[`environment.${variable}`] ?? 'compose.yaml',
     key: `services.${found[0]}.environment.${variable}`,
   };
 }

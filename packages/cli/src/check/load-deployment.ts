@@ -8,11 +8,16 @@ import { parseEnvFile } from '../deployment/env-file.ts';
 import { asText } from './deployment-views.ts';
 import { type Finding } from './finding.ts';
 import { interpolateDeep } from './interpolate.ts';
+import { loadComposeServices } from './load-compose.ts';
 import { parseTurnserverConf, type TurnserverConf } from './turnserver-conf-file.ts';
 
 /** A compose service, after `${VAR}` interpolation, reduced to what the rules read. */
 export interface ComposeService {
   readonly environment: Readonly<Record<string, string>>;
+  /** Compose file that set a setting, e.g. `deploy` or `environment.LIVEKIT_KEY` (see load-compose). */
+  readonly origins: Readonly<Record<string, string>>;
+  /** `deploy.replicas`; 1 when unset. */
+  readonly replicas: number;
   readonly ports: readonly string[];
   readonly command: readonly string[];
   readonly networkMode?: string;
@@ -48,8 +53,9 @@ function toEnvironment(value: unknown): Record<string, string> {
   return {};
 }
 
-function toService(value: unknown): ComposeService {
+function toService(value: unknown, origins: Readonly<Record<string, string>>): ComposeService {
   const s = isRecord(value) ? value : {};
+  const replicas = Number(isRecord(s.deploy) ? (s.deploy.replicas ?? 1) : 1);
   const ports = Array.isArray(s.ports)
     ? s.ports.map((p: unknown) => {
         if (isRecord(p)) {
@@ -68,6 +74,8 @@ function toService(value: unknown): ComposeService {
         : [];
   return {
     environment: toEnvironment(s.environment),
+    origins,
+    replicas: Number.isInteger(replicas) ? replicas : 1,
     ports,
     command,
     ...(typeof s.network_mode === 'string' ? { networkMode: s.network_mode } : {}),
@@ -105,17 +113,11 @@ export function loadDeployment(dir: string, findings: Finding[]): Deployment {
   };
   const envText = read('.env', true);
   const env = envText === undefined ? {} : parseEnvFile(envText);
-  const compose = parse(
-    'compose.yaml',
-    read('compose.yaml', true),
-    (t) => YAML.parse(t, { merge: true }) as unknown,
-  );
+  // compose.yaml, plus compose.scale.yaml when COMPOSE_FILE names it, merged as compose does.
+  const compose = loadComposeServices(dir, env, findings);
   const services: Record<string, ComposeService> = {};
-  if (isRecord(compose) && isRecord(compose.services)) {
-    const resolved = interpolateDeep(compose.services, env);
-    for (const [name, value] of Object.entries(resolved as Record<string, unknown>)) {
-      services[name] = toService(value);
-    }
+  for (const [name, merged] of Object.entries(compose ?? {})) {
+    services[name] = toService(interpolateDeep(merged.value, env), merged.origins);
   }
   const livekit = parse(
     'livekit.yaml',
