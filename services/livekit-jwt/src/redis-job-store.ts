@@ -48,13 +48,20 @@ export class RedisJobStore implements JobStore {
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     // Connection errors surface through commands; without a listener they would be thrown.
-    redis.on('error', () => undefined);
+    // The last one is kept: the failed command itself only says "Connection is closed".
+    let lastError: Error | undefined;
+    redis.on('error', (err: Error) => {
+      lastError = err;
+    });
     try {
       await redis.connect();
       await redis.ping();
     } catch (err) {
       redis.disconnect();
-      throw new RedisConnectError(err instanceof Error ? err.message : String(err), { cause: err });
+      const cause = lastError ?? err;
+      throw new RedisConnectError(cause instanceof Error ? cause.message : String(cause), {
+        cause,
+      });
     }
     const store = new RedisJobStore(redis);
     await store.adopt();

@@ -74,4 +74,30 @@ describe('livekit-jwt as a process', () => {
       expect(stderr).toContain(name);
     }
   });
+
+  it('should exit 1 naming LIVEKIT_REDIS_URL, not its password, when Redis is unreachable', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, args, {
+      cwd: serviceDir,
+      env: {
+        ...process.env,
+        ...cleanEnv({
+          LIVEKIT_URL: 'ws://127.0.0.1:9',
+          LIVEKIT_KEY: 'devkey',
+          LIVEKIT_SECRET: 'devsecret-devsecret-devsecret-devsecret',
+          LIVEKIT_FULL_ACCESS_HOMESERVERS: '*',
+          LIVEKIT_JWT_BIND: `127.0.0.1:${await freePort()}`,
+          LIVEKIT_REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0`,
+        }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/Could not connect Redis store \(LIVEKIT_REDIS_URL\): .*ECONNREFUSED/);
+    expect(output).not.toContain('hunter2');
+  });
 });
