@@ -97,7 +97,7 @@ export function createHomeserverClient(options: HomeserverClientOptions): Homese
     },
 
     async call(csApi, delayId, action) {
-      return callDelayedEvent(csApi.trusted ? open : guarded, csApi.baseUrl, delayId, action);
+      return callDelayedEvent(csApi.trusted ? open : guarded, csApi.baseUrl, delayId, action, now);
     },
 
     async close() {
@@ -111,6 +111,7 @@ async function callDelayedEvent(
   baseUrl: string,
   delayId: string,
   action: DelayedEventAction,
+  now: () => number,
 ): Promise<DelayedEventResult> {
   const url = new URL(baseUrl);
   const path = `${url.pathname.replace(/\/+$/, '')}${MSC4140_PREFIX}${encodeURIComponent(delayId)}/${action}`;
@@ -128,7 +129,7 @@ async function callDelayedEvent(
     if (status === 200 || status === 204) return { outcome: 'ok' };
     if (status === 404) return { outcome: 'not_found' };
     if (status === 429) {
-      const retryAfterMs = retryAfter(response.headers['retry-after'], text);
+      const retryAfterMs = retryAfter(response.headers['retry-after'], text, now);
       return {
         outcome: 'retry',
         reason: 'HTTP 429',
@@ -142,12 +143,25 @@ async function callDelayedEvent(
 }
 
 /** `Retry-After` in seconds, else the Matrix body's `retry_after_ms`. */
-function retryAfter(header: string | string[] | undefined, body: string): number | undefined {
-  const seconds = typeof header === 'string' ? Number(header) : Number.NaN;
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+/**
+ * The reference's wait after a 429: `Retry-After` in seconds or as an HTTP date, failing that the
+ * body's `retry_after_ms` rounded up to whole seconds; undefined leaves it to the job's backoff.
+ */
+function retryAfter(
+  header: string | string[] | undefined,
+  body: string,
+  now: () => number,
+): number | undefined {
+  if (typeof header === 'string' && header.trim() !== '') {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(header);
+    if (!Number.isNaN(date)) return Math.max(0, date - now());
+  }
   try {
     const ms = (JSON.parse(body) as { retry_after_ms?: unknown }).retry_after_ms;
-    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return ms;
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)
+      return Math.ceil(ms / 1000) * 1000;
   } catch {
     // Not JSON: fall back to the job's own backoff.
   }

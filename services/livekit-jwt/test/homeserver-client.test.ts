@@ -85,17 +85,24 @@ describe('createHomeserverClient', () => {
   });
 
   it('should classify 404, 429 with retry_after_ms or Retry-After, and 500', async () => {
+    const NOW = Date.parse('Fri, 27 Nov 2026 12:00:00 GMT');
     const client = createHomeserverClient({
       overrides: new Map(),
       allowPrivate: false,
       insecureSkipVerifyTls: false,
+      now: () => NOW,
     });
     const target = { baseUrl: csApiUrl, trusted: true };
     const cases: [Handler, unknown][] = [
       [(_q, s) => s.writeHead(404).end('{"errcode":"M_NOT_FOUND"}'), { outcome: 'not_found' }],
       [
         (_q, s) => s.writeHead(429).end('{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":2500}'),
-        { outcome: 'retry', reason: 'HTTP 429', retryAfterMs: 2500 },
+        // Rounded up to whole seconds, as the reference does.
+        { outcome: 'retry', reason: 'HTTP 429', retryAfterMs: 3000 },
+      ],
+      [
+        (_q, s) => s.writeHead(429, { 'retry-after': 'Fri, 27 Nov 2026 12:00:07 GMT' }).end(),
+        { outcome: 'retry', reason: 'HTTP 429', retryAfterMs: 7000 },
       ],
       [
         (_q, s) => s.writeHead(429, { 'retry-after': '3' }).end(),
