@@ -46,19 +46,34 @@ async function post(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** `POST <focus>/get_token` with the body Element Call sends (MSC4195). */
+/** The MSC4140 delayed leave a member hands to the token service with `/get_token`. */
+export interface DelayedLeaveDelegation {
+  /** `delay_id` Synapse returned for the delayed leave event. */
+  readonly delay_id: string;
+  /** The event's delay in ms, which the service must keep restarting within. */
+  readonly delay_timeout: number;
+  /** Still sent by Element Call; lk-jwt-service ignores it and discovers the API itself. */
+  readonly delay_cs_api_url?: string;
+}
+
+/**
+ * `POST <focus>/get_token` with the body Element Call sends (MSC4195), optionally delegating the
+ * member's delayed leave to the service.
+ */
 export function getToken(
   fetchFn: typeof fetch,
   serviceUrl: string,
   roomId: string,
   openidToken: IOpenIDToken,
   member: CallMember,
+  delegation?: DelayedLeaveDelegation,
 ): Promise<TokenResponse> {
   return post(fetchFn, `${serviceUrl}/get_token`, {
     room_id: roomId,
     slot_id: CALL_SLOT,
     openid_token: openidToken,
     member,
+    ...delegation,
   });
 }
 

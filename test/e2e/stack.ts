@@ -47,7 +47,17 @@ export interface Stack {
 export interface StackOptions {
   /** Run Synapse with presence enabled and unthrottled (off by default, see `startSynapse`). */
   readonly presence?: boolean;
+  /**
+   * Delegated delayed leave (MSC4140): Synapse accepts delayed events (up to
+   * {@link MAX_EVENT_DELAY_MS}), livekit-server posts its signed webhooks to livekit-jwt's
+   * `/sfu_webhook`, and livekit-jwt reaches Synapse's client-server API through
+   * `LIVEKIT_CS_API_URL_OVERRIDES`. Off by default, so the other suites run unchanged.
+   */
+  readonly delayedLeave?: boolean;
 }
+
+/** Longest MSC4140 delay Synapse allows with {@link StackOptions.delayedLeave}: a day. */
+export const MAX_EVENT_DELAY_MS = 24 * 60 * 60 * 1000;
 
 /** Something started that has to be stopped again. */
 interface Stoppable {
@@ -123,9 +133,16 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
     // `localhost` resolves to ::1 first that would miss Synapse's 127.0.0.1 listener.
     const serverName = `127.0.0.1:${synapsePorts.federation}`;
     const [jwtPort, wellKnownPort] = [await freePort(), await freePort()];
+    const delayedLeave = options.delayedLeave === true;
+    const csApiOverride = `${serverName}=http://127.0.0.1:${synapsePorts.client}`;
 
     const livekitP = timings.measure('start livekit-server', () =>
-      startLivekit({ apiKey: secrets.livekitKey, apiSecret: secrets.livekitSecret }),
+      startLivekit({
+        apiKey: secrets.livekitKey,
+        apiSecret: secrets.livekitSecret,
+        // livekit-jwt starts later on a port chosen now; LiveKit only posts once rooms exist.
+        ...(delayedLeave ? { webhookUrls: [`http://127.0.0.1:${jwtPort}/sfu_webhook`] } : {}),
+      }),
     );
     const synapseP = timings.measure('start Synapse', () =>
       startSynapse({
@@ -133,6 +150,7 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
         federationTls: { certPath: certificates.certPath, keyPath: certificates.keyPath },
         turn: { uris: [turnUri], sharedSecret: secrets.turnSecret, userLifetime: '1h' },
         presence: options.presence === true,
+        ...(delayedLeave ? { maxEventDelayMs: MAX_EVENT_DELAY_MS } : {}),
       }),
     );
     let livekit: Livekit;
@@ -155,7 +173,11 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
           // The homeserver lives on loopback, which the SSRF guard refuses unless told.
           LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
           NODE_EXTRA_CA_CERTS: certificates.caPath,
-          LIVEKIT_LOG_LEVEL: 'warn',
+          // Info logs every webhook, which is what makes a failed delayed-leave run readable.
+          LIVEKIT_LOG_LEVEL: delayedLeave ? 'info' : 'warn',
+          // The server name's HTTPS port is Synapse's federation listener, which serves no
+          // `/.well-known/matrix/client`: the override names the client listener, as operators do.
+          ...(delayedLeave ? { LIVEKIT_CS_API_URL_OVERRIDES: csApiOverride } : {}),
         }),
       }),
     );

@@ -13,6 +13,8 @@ export interface SynapseConfigInput {
   readonly federationTls?: { readonly certPath: string; readonly keyPath: string } | undefined;
   /** Keep presence on (and unthrottled); off by default, as most tests have no use for it. */
   readonly presence?: boolean | undefined;
+  /** MSC4140 delayed events: the longest delay a client may ask for, in ms; off when absent. */
+  readonly maxEventDelayMs?: number | undefined;
 }
 
 /** Rate limits high enough that a test never waits on them. */
@@ -66,6 +68,11 @@ export function synapseConfig(input: SynapseConfigInput): string {
     // Synapse's default is one presence update per user every 10 s; a status set and then
     // restored straight away would otherwise wait on it.
     config.rc_presence = { per_user: unlimited };
+  }
+  if (input.maxEventDelayMs !== undefined) {
+    // Synapse turns MSC4140 on only when this is set (an integer is milliseconds). Restart and
+    // send stay under Synapse's own `rc_delayed_event_mgmt` limit, as in a real deployment.
+    config.max_event_delay_duration = input.maxEventDelayMs;
   }
   if (input.federationTls) {
     config.tls_certificate_path = input.federationTls.certPath;

@@ -39,6 +39,11 @@ export interface SynapseOptions {
    * how a test shows a homeserver that answers presence updates but keeps nothing.
    */
   readonly presence?: boolean;
+  /**
+   * Enable MSC4140 delayed events (`max_event_delay_duration`) with this maximum delay in ms,
+   * e.g. for MatrixRTC's delayed leave. Off by default, as on a Synapse with no such setting.
+   */
+  readonly maxEventDelayMs?: number;
 }
 
 /** Synapse's two loopback listeners. */
@@ -124,6 +129,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Synaps
       turn: options.turn,
       federationTls: options.federationTls,
       presence: options.presence,
+      maxEventDelayMs: options.maxEventDelayMs,
     }),
     { mode: 0o600 },
   );
