@@ -10,6 +10,7 @@ import {
   httpReady,
   requireTool,
   type RunningProcess,
+  startNodeService,
   startProcess,
   tcpOpen,
 } from '@rtc-sidecars/test-harness';
@@ -19,10 +20,12 @@ import YAML from 'yaml';
 
 import { parseEnvFile } from '../src/deployment/env-file.ts';
 import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
+import { dockerComposeConfigIn } from './compose-validation.ts';
 
-// The livekit.yaml of `init --scale` in the real livekit-server, against a real redis-server
-// started the way compose.scale.yaml starts it (password, appendonly). Only addresses and ports
-// change; the Redis password, keys and webhook key are used as generated.
+// The livekit.yaml of `init --scale` in the real livekit-server, and livekit-jwt with the
+// environment compose gives its replicas, against a real redis-server started the way
+// compose.scale.yaml starts it (password, appendonly). Only addresses and ports change; the
+// Redis password, keys and webhook key are used as generated.
 
 let dir: string;
 let env: Record<string, string>;
@@ -105,7 +108,7 @@ function redisCli(...args: string[]): string {
   return result.stdout.trim();
 }
 
-describe('generated livekit.yaml, scale mode', () => {
+describe('generated scale mode: LiveKit and livekit-jwt on one Redis', () => {
   it(
     'should run LiveKit multi-node on the password-protected Redis and post signed webhooks',
     { timeout: 60_000 },
@@ -126,5 +129,33 @@ describe('generated livekit.yaml, scale mode', () => {
     await expect(startNode('0'.repeat(64))).rejects.toThrow(
       /exited before it was ready[\s\S]*(WRONGPASS|NOAUTH|invalid username-password)/,
     );
+  });
+
+  it('should start livekit-jwt with the LIVEKIT_REDIS_URL of its replicas, on database 1', async () => {
+    const config = dockerComposeConfigIn(dir, []);
+    expect(config.status).toBe(0);
+    const compose: Parsed = YAML.parse(config.stdout);
+    const environment = compose.services['livekit-jwt'].environment as Record<string, string>;
+    const local = (url: string): Record<string, string> => ({
+      ...environment,
+      LIVEKIT_REDIS_URL: url.replace('@redis:6379/', `@127.0.0.1:${redisPort}/`),
+    });
+    const jwt = await startNodeService({
+      name: 'livekit-jwt',
+      env: (port) => ({
+        ...local(environment.LIVEKIT_REDIS_URL!),
+        LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
+      }),
+    });
+    stops.push(() => jwt.stop());
+    expect(redisCli('CLIENT', 'LIST')).toMatch(/ db=1 /);
+    // The same URL with another password: the service refuses to start, naming the variable.
+    const wrong = environment.LIVEKIT_REDIS_URL!.replace(env.REDIS_PASSWORD!, 'f'.repeat(64));
+    await expect(
+      startNodeService({
+        name: 'livekit-jwt',
+        env: (port) => ({ ...local(wrong), LIVEKIT_JWT_BIND: `127.0.0.1:${port}` }),
+      }),
+    ).rejects.toThrow(/exited before it was ready[\s\S]*LIVEKIT_REDIS_URL/);
   });
 });
