@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { AccessToken } from 'livekit-server-sdk';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import type { CsApi, DelayedEventAction, DelayedEventResult } from '../src/leave-types.ts';
@@ -11,10 +9,9 @@ import {
   FakeVerifier,
   FULL,
   getTokenBody,
-  KEY,
   legacyBody,
   REMOTE,
-  SECRET,
+  signedWebhook as webhook,
   testConfig,
 } from './helpers.ts';
 
@@ -48,25 +45,6 @@ async function setup() {
   });
   const app = await buildApp({ config, verifier, rooms, homeserver, logStream: false });
   return { app, verifier, rooms, homeserver };
-}
-
-type App = Awaited<ReturnType<typeof setup>>['app'];
-
-async function webhook(
-  app: App,
-  event: object,
-  options: { secret?: string; tamper?: boolean } = {},
-) {
-  const body = JSON.stringify({ id: 'EV_1', createdAt: '1', ...event });
-  const token = new AccessToken(KEY, options.secret ?? SECRET);
-  token.sha256 = createHash('sha256').update(body).digest('base64');
-  const jwt = await token.toJwt();
-  return app.inject({
-    method: 'POST',
-    url: '/sfu_webhook',
-    headers: { authorization: jwt, 'content-type': 'application/webhook+json' },
-    payload: options.tamper === true ? body.replace('EV_1', 'EV_2') : body,
-  });
 }
 
 function participant(event: string, disconnectReason?: string) {

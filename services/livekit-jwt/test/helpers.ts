@@ -1,5 +1,8 @@
 import { OpenIdError, type OpenIdFailureKind } from '@rtc-sidecars/matrix-openid';
+import type { FastifyInstance } from 'fastify';
 import { jwtVerify, type JWTPayload } from 'jose';
+import { AccessToken } from 'livekit-server-sdk';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
@@ -141,3 +144,24 @@ export const CORS = {
   'access-control-allow-headers':
     'Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token',
 };
+
+/**
+ * Posts a LiveKit webhook as livekit-server signs it (HS256 JWT carrying the body's SHA-256);
+ * `secret` signs with another secret, `tamper` changes the body after signing.
+ */
+export async function signedWebhook(
+  app: FastifyInstance,
+  event: object,
+  options: { secret?: string; tamper?: boolean; id?: string } = {},
+) {
+  const body = JSON.stringify({ id: options.id ?? 'EV_1', createdAt: '1', ...event });
+  const token = new AccessToken(KEY, options.secret ?? SECRET);
+  token.sha256 = createHash('sha256').update(body).digest('base64');
+  const jwt = await token.toJwt();
+  return app.inject({
+    method: 'POST',
+    url: '/sfu_webhook',
+    headers: { authorization: jwt, 'content-type': 'application/webhook+json' },
+    payload: options.tamper === true ? body.replace(/"id":"[^"]*"/, '"id":"EV_X"') : body,
+  });
+}
