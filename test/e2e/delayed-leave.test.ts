@@ -173,6 +173,12 @@ describe(
       expect(Date.now()).toBeLessThan(restartedAt + 60_000);
       // Sent, not merely overwritten: Synapse no longer holds it.
       expect(await delayedSince(client, call.delayId)).toBeUndefined();
+      // The job lived in Redis and is gone from it (the gauge counts Redis's jobs hash).
+      const started = stack!;
+      expect(started.livekitJwt.process.output()).toContain('redis (shared)');
+      await expect
+        .poll(async () => (await fetch(`${started.livekitJwt.url}/metrics`)).text())
+        .toMatch(/^livekit_jwt_delayed_leave_jobs 0$/m);
     });
 
     it('should keep a connected member in the call past its delay, then publish its leave', async () => {

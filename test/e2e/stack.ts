@@ -10,6 +10,7 @@ import {
   startCoturn,
   startLivekit,
   startNodeService,
+  startRedis,
   startSynapse,
   type Synapse,
 } from '@rtc-sidecars/test-harness';
@@ -51,7 +52,9 @@ export interface StackOptions {
    * Delegated delayed leave (MSC4140): Synapse accepts delayed events (up to
    * {@link MAX_EVENT_DELAY_MS}), livekit-server posts its signed webhooks to livekit-jwt's
    * `/sfu_webhook`, and livekit-jwt reaches Synapse's client-server API through
-   * `LIVEKIT_CS_API_URL_OVERRIDES`. Off by default, so the other suites run unchanged.
+   * `LIVEKIT_CS_API_URL_OVERRIDES`. The jobs live in a real redis-server
+   * (`LIVEKIT_REDIS_URL`), as in the scaled deployment. Off by default, so the other suites run
+   * unchanged.
    */
   readonly delayedLeave?: boolean;
 }
@@ -135,6 +138,9 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
     const [jwtPort, wellKnownPort] = [await freePort(), await freePort()];
     const delayedLeave = options.delayedLeave === true;
     const csApiOverride = `${serverName}=http://127.0.0.1:${synapsePorts.client}`;
+    const redis = delayedLeave
+      ? track(await timings.measure('start redis-server', () => startRedis()))
+      : undefined;
 
     const livekitP = timings.measure('start livekit-server', () =>
       startLivekit({
@@ -178,6 +184,7 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
           // The server name's HTTPS port is Synapse's federation listener, which serves no
           // `/.well-known/matrix/client`: the override names the client listener, as operators do.
           ...(delayedLeave ? { LIVEKIT_CS_API_URL_OVERRIDES: csApiOverride } : {}),
+          ...(redis === undefined ? {} : { LIVEKIT_REDIS_URL: redis.url }),
         }),
       }),
     );
