@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import {
   freePort,
@@ -101,7 +101,9 @@ async function startNode(password: string): Promise<{ url: string; node: Running
 
 /** One Redis command through redis-cli, authenticated with the generated password. */
 function redisCli(...args: string[]): string {
-  const result = spawnSync(requireTool('redis-cli'), ['-p', String(redisPort), ...args], {
+  // redis-cli ships beside redis-server (Debian's redis-tools).
+  const binary = join(dirname(requireTool('redis-server')), 'redis-cli');
+  const result = spawnSync(binary, ['-p', String(redisPort), ...args], {
     encoding: 'utf8',
     env: { REDISCLI_AUTH: env.REDIS_PASSWORD },
   });
