@@ -1,5 +1,5 @@
 import { OpenIdError, type OpenIdFailureKind } from '@rtc-sidecars/matrix-openid';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { jwtVerify, type JWTPayload } from 'jose';
 import { AccessToken } from 'livekit-server-sdk';
 import { createHash } from 'node:crypto';
@@ -153,7 +153,7 @@ export async function signedWebhook(
   app: FastifyInstance,
   event: object,
   options: { secret?: string; tamper?: boolean; id?: string } = {},
-) {
+): Promise<LightMyRequestResponse> {
   const body = JSON.stringify({ id: options.id ?? 'EV_1', createdAt: '1', ...event });
   const token = new AccessToken(KEY, options.secret ?? SECRET);
   token.sha256 = createHash('sha256').update(body).digest('base64');
