@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeDualPort, freeUdpRange } from './ports.ts';
 import { type RunningProcess, startProcess } from './process.ts';
+import { createSelfSignedCertificate } from './test-ca.ts';
 import { requireTool } from './tools.ts';
 
 /** Where a coturn instance lives; handed to the caller's config renderer. */
@@ -15,12 +16,28 @@ export interface CoturnLayout {
   readonly port: number;
   /** Relay port range, reserved for this instance. */
   readonly relayPorts: { readonly min: number; readonly max: number };
+  /** With {@link CoturnOptions.tls}: the TLS port and a self-signed certificate in `workDir`. */
+  readonly tls?: {
+    readonly port: number;
+    readonly certFile: string;
+    readonly keyFile: string;
+    /** The certificate (PEM), for a client to trust explicitly. */
+    readonly cert: string;
+  };
+}
+
+/** Options for {@link startCoturn}. */
+export interface CoturnOptions {
+  /** How many relay ports to reserve. Default 20; a test making many allocations wants more. */
+  readonly relayPortCount?: number;
+  /** Also reserve a TLS port and write a self-signed certificate for 127.0.0.1 (for `turns:`). */
+  readonly tls?: boolean;
 }
 
 /** A running coturn on loopback. */
 export interface Coturn extends CoturnLayout {
   readonly process: RunningProcess;
-  /** coturn's log file (it logs to a file in test mode, not stdout). */
+  /** coturn's log file, `workDir`/turnserver.log (it logs there in test mode, not to stdout). */
   log(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -55,18 +72,32 @@ export async function stunAnswers(port: number, timeoutMs = 300): Promise<boolea
   }
 }
 
+/** Reserves a TLS port and writes a fresh certificate and key for 127.0.0.1 into `workDir`. */
+async function tlsLayout(workDir: string): Promise<NonNullable<CoturnLayout['tls']>> {
+  const certificate = await createSelfSignedCertificate({ ips: ['127.0.0.1'] });
+  const certFile = join(workDir, 'cert.pem');
+  const keyFile = join(workDir, 'key.pem');
+  await writeFile(certFile, certificate.cert);
+  await writeFile(keyFile, certificate.key, { mode: 0o600 });
+  return { port: await freeDualPort(), certFile, keyFile, cert: certificate.cert };
+}
+
 /**
  * Starts Debian's coturn with the config `render` returns for a fresh layout (free ports, private
  * directory), and waits until it answers STUN. `render` is usually packages/turn's
  * `renderTurnserverConf` with its test-only settings, so tests run the config operators get.
  */
-export async function startCoturn(render: (layout: CoturnLayout) => string): Promise<Coturn> {
+export async function startCoturn(
+  render: (layout: CoturnLayout) => string,
+  options: CoturnOptions = {},
+): Promise<Coturn> {
   const binary = requireTool('turnserver');
   const workDir = await mkdtemp(join(tmpdir(), 'e2e-coturn-'));
   const layout: CoturnLayout = {
     workDir,
     port: await freeDualPort(),
-    relayPorts: await freeUdpRange(20),
+    relayPorts: await freeUdpRange(options.relayPortCount ?? 20),
+    ...(options.tls === true ? { tls: await tlsLayout(workDir) } : {}),
   };
   const configPath = join(workDir, 'turnserver.conf');
   await writeFile(configPath, render(layout), { mode: 0o600 });

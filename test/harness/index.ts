@@ -1,4 +1,10 @@
-export { type Coturn, type CoturnLayout, startCoturn, stunAnswers } from './coturn.ts';
+export {
+  type Coturn,
+  type CoturnLayout,
+  type CoturnOptions,
+  startCoturn,
+  stunAnswers,
+} from './coturn.ts';
 export { type Livekit, livekitConfig, type LivekitOptions, startLivekit } from './livekit.ts';
 export { type NodeService, type NodeServiceOptions, startNodeService } from './node-service.ts';
 export { freeDualPort, freePort, freeUdpRange } from './ports.ts';

@@ -13,10 +13,14 @@ export function credentials(user: string, secret: string, nowMs = Date.now()): T
   return createTurnCredentials({ secret, user, ttlSeconds: 600, now: nowMs });
 }
 
-/** coturn writes its log from its own threads: give the line a moment to reach the pipe. */
+/** coturn writes its log from its own threads: give the line a moment to reach the file. */
 export async function logged(coturn: CoturnInstance, text: string): Promise<string> {
-  for (let i = 0; i < 50 && !coturn.process.output().includes(text); i++) await sleep(50);
-  return coturn.process.output();
+  let log = await coturn.log();
+  for (let i = 0; i < 50 && !log.includes(text); i++) {
+    await sleep(50);
+    log = await coturn.log();
+  }
+  return log;
 }
 
 /** The error an Allocate with these credentials fails with; throws if it succeeds. */
