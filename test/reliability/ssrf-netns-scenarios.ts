@@ -2,15 +2,12 @@
 // interface also carries PUBLIC_IP, a public address: a "public" homeserver the guard lets the
 // verifier reach, so redirects, delegation and DNS rebinding can start outside and point inside.
 // Prints one JSON line per case to stdout.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
 import { createOpenIdVerifier, OpenIdError } from '@rtc-sidecars/matrix-openid';
+import { createSelfSignedCertificate } from '../harness/index.ts';
 import { startCountingListener } from './counting-listener.ts';
 import { resolverFor, startDnsServer } from './dns-server.ts';
 
@@ -45,44 +42,9 @@ const NAMES = [
   'loopback.test',
 ];
 
-function certificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ssrf-netns-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=ssrf public peer',
-        '-addext',
-        `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')},IP:${PUBLIC_IP}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const internal = await startCountingListener();
 const inside = internal.port;
-const tls = certificate();
+const tls = await createSelfSignedCertificate({ dnsNames: NAMES, ips: [PUBLIC_IP] });
 const seen: string[] = [];
 let wellKnownPort = 0;
 const publicPeer = createServer(tls, (req: IncomingMessage, res: ServerResponse) => {
