@@ -39,7 +39,12 @@ export interface DelayedEventCall {
   readonly at: number;
 }
 
-/** A homeserver that answers every delayed-event call with 200 and records it. */
+/**
+ * A homeserver that records every delayed-event call as it arrives and answers it with 200
+ * after `latencyMs`. A latency longer than the replicas' store poll means another replica
+ * always looks at the store while a call is in flight: a job it could take at that moment
+ * would be called twice, so only a real claim keeps the calls single.
+ */
 export class RecordingHomeserver {
   public readonly calls: DelayedEventCall[] = [];
   private readonly server = createServer((req, res) => {
@@ -49,9 +54,15 @@ export class RecordingHomeserver {
       this.calls.push({ delayId, action, at: Date.now() });
     }
     res.setHeader('content-type', 'application/json');
-    res.end('{}');
+    setTimeout(() => res.end('{}'), this.latencyMs);
   });
   public url = '';
+
+  private readonly latencyMs: number;
+
+  public constructor(latencyMs = 0) {
+    this.latencyMs = latencyMs;
+  }
 
   public async start(): Promise<this> {
     this.url = await listen(this.server);
