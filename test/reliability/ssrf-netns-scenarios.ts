@@ -5,11 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
 import { createOpenIdVerifier, OpenIdError } from '@rtc-sidecars/matrix-openid';
 import { createSelfSignedCertificate } from '../harness/index.ts';
 import { startCountingListener } from './counting-listener.ts';
 import { resolverFor, startDnsServer } from './dns-server.ts';
+import { buildSsrfApp, requestToken } from './ssrf-app.ts';
 
 /** Public unicast (11.0.0.0/8), given to the namespace's loopback by the test. */
 export const PUBLIC_IP = '11.1.1.1';
@@ -118,14 +118,7 @@ const verifier = createOpenIdVerifier({
   totalTimeoutMs: 4000,
   ports: { wellKnown: wellKnownPort, federation: inside },
 });
-const { config } = loadServiceConfig({
-  LIVEKIT_URL: 'wss://sfu.example.org',
-  LIVEKIT_KEY: 'key',
-  LIVEKIT_SECRET: 'ssrf-secret-0123456789abcdef-0123456789',
-  LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-  LIVEKIT_JWT_RATE_LIMIT: '0',
-});
-const app = await buildApp({ config, verifier, logStream: false });
+const app = await buildSsrfApp(verifier);
 
 const cases: [string, string][] = [
   ['redirect to 127.0.0.1', 'redirect.test'],
@@ -148,16 +141,7 @@ for (const [name, serverName] of cases) {
     () => new Error('verified'),
     (e: unknown) => e,
   );
-  const res = await app.inject({
-    method: 'POST',
-    url: '/get_token',
-    payload: {
-      room_id: '!room:example.com',
-      slot_id: 'm.call#ROOM',
-      openid_token: { access_token: 'good', matrix_server_name: serverName },
-      member: { id: 'm', claimed_user_id: `@alice:${serverName}`, claimed_device_id: 'D' },
-    },
-  });
+  const res = await requestToken(app, serverName);
   const result: ScenarioResult = {
     name,
     kind: error instanceof OpenIdError ? error.kind : 'not an OpenIdError',

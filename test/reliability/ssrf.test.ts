@@ -7,7 +7,7 @@
 // have refused before dialling (guard refusal, or no address at all), and the client must get the
 // reference's 401. Rebinding, redirects and delegation from a public peer need a
 // public address and are in ssrf-netns.test.ts.
-import { buildApp, loadServiceConfig, MESSAGES } from '@rtc-sidecars/livekit-jwt';
+import { MESSAGES } from '@rtc-sidecars/livekit-jwt';
 import {
   createOpenIdVerifier,
   OpenIdError,
@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CountingListener, startCountingListener } from './counting-listener.ts';
 import { type DnsServer, resolverFor, startDnsServer } from './dns-server.ts';
+import { buildSsrfApp, requestToken } from './ssrf-app.ts';
 
 /** Server names resolved by the system resolver; `{port}` is the listener's port. */
 const SYSTEM_NAMES: readonly [string, string][] = [
@@ -124,15 +125,8 @@ beforeAll(async () => {
   };
   verifiers.system = createOpenIdVerifier(common);
   verifiers.dns = createOpenIdVerifier({ ...common, dns: resolverFor(dnsServer.address) });
-  const { config } = loadServiceConfig({
-    LIVEKIT_URL: 'wss://sfu.example.org',
-    LIVEKIT_KEY: 'key',
-    LIVEKIT_SECRET: 'ssrf-secret-0123456789abcdef-0123456789',
-    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-    LIVEKIT_JWT_RATE_LIMIT: '0',
-  });
   for (const mode of ['system', 'dns'] as const) {
-    apps[mode] = await buildApp({ config, verifier: verifiers[mode], logStream: false });
+    apps[mode] = await buildSsrfApp(verifiers[mode]);
   }
 });
 
@@ -157,21 +151,7 @@ async function expectRefused(mode: 'system' | 'dns', template: string): Promise<
   expect(guarded, `${serverName}: ${kind}: ${message}`).toBe(true);
 
   const app = apps[mode] as FastifyInstance;
-  const res = await app.inject({
-    method: 'POST',
-    url: '/get_token',
-    payload: {
-      room_id: '!room:example.com',
-      slot_id: 'm.call#ROOM',
-      openid_token: {
-        access_token: 'good',
-        matrix_server_name: serverName,
-        token_type: 'Bearer',
-        expires_in: 3600,
-      },
-      member: { id: 'm', claimed_user_id: `@alice:${serverName}`, claimed_device_id: 'D' },
-    },
-  });
+  const res = await requestToken(app, serverName);
   expect(
     { status: res.statusCode, body: res.json<unknown>() },
     `/get_token for ${serverName}`,
