@@ -11,8 +11,8 @@ import {
   FAKE_FOCUS,
   fakeContext,
   FOUND,
-  healthyRoutes,
   outcome,
+  outcomeWithDeps,
   SESSION,
 } from './doctor-fakes.ts';
 
@@ -97,12 +97,11 @@ describe('session and LiveKit checks', () => {
       problem: 'livekit-secret-mismatch',
       detail: expect.stringMatching(/signature/),
     });
-    const ctx = fakeContext(healthyRoutes(), found, {
-      deps: {
-        signalJoin: () => Promise.resolve({ ok: false, detail: 'WebSocket handshake failed' }),
-      },
-    });
-    const silent = await runCheck('id', 't', () => checkLivekitJoin(ctx));
+    const silent = await outcomeWithDeps(
+      checkLivekitJoin,
+      { signalJoin: () => Promise.resolve({ ok: false, detail: 'WebSocket handshake failed' }) },
+      found,
+    );
     expect(silent.problem).toBe('livekit-unreachable');
   });
 });

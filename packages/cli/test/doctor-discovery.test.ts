@@ -17,10 +17,9 @@ import {
   CS,
   FAKE_DOMAIN,
   FAKE_FOCUS,
-  fakeContext,
   FOUND,
-  healthyRoutes,
   outcome,
+  outcomeWithDeps,
   SESSION,
   TRANSPORTS,
   WK,
@@ -96,21 +95,14 @@ describe('discovery checks', () => {
   });
 
   it('should name an unreachable domain with the network error', async () => {
-    const ctx = fakeContext(
-      healthyRoutes(),
-      {},
-      {
-        deps: {
-          fetch: () =>
-            Promise.reject(
-              new TypeError('fetch failed', {
-                cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
-              }),
-            ),
-        },
-      },
-    );
-    const result = await runCheck('id', 't', () => checkClientDocument(ctx));
+    const result = await outcomeWithDeps(checkClientDocument, {
+      fetch: () =>
+        Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+          }),
+        ),
+    });
     expect(result).toMatchObject({
       problem: 'domain-unreachable',
       detail: expect.stringMatching(/ECONNREFUSED/),
@@ -184,12 +176,9 @@ describe('routing checks', () => {
       found,
     );
     expect(disabled.result.problem).toBe('federation-disabled');
-    const ctx = fakeContext(
-      healthyRoutes(),
-      {},
-      { deps: { fetch: () => Promise.reject(new DOMException('t', 'TimeoutError')) } },
-    );
-    const unreachable = await runCheck('id', 't', () => checkFederationOpenId(ctx));
+    const unreachable = await outcomeWithDeps(checkFederationOpenId, {
+      fetch: () => Promise.reject(new DOMException('t', 'TimeoutError')),
+    });
     expect(unreachable).toMatchObject({
       problem: 'federation-unreachable',
       detail: expect.stringMatching(/:8448.*no answer in time/),

@@ -180,3 +180,16 @@ export async function outcome(
   const result = await runCheck('id', 'title', () => check(ctx));
   return { result, ctx };
 }
+
+/**
+ * Runs `check` over the healthy routes with some deps replaced (a network that fails, a LiveKit
+ * that never answers the join), for failures no canned HTTP answer can stage.
+ */
+export function outcomeWithDeps(
+  check: (ctx: DoctorContext) => Promise<CheckOutcome>,
+  deps: Partial<DoctorDeps>,
+  found: Findings = {},
+): Promise<CheckResult> {
+  const ctx = fakeContext(healthyRoutes(), found, { deps });
+  return runCheck('id', 'title', () => check(ctx));
+}
