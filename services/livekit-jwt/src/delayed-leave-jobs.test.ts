@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
 import { jobKey } from './job-codec.ts';
-import { MemoryJobStore } from './job-store.ts';
+import { MemoryJobStore, type StoredJob } from './job-store.ts';
+import type { LeaveRecord } from './leave-machine.ts';
 import type { DelayedEventAction } from './leave-types.ts';
 
 const params = (delayId: string, identity = 'ID') => ({
@@ -72,6 +73,51 @@ describe('DelayedLeaveJobs', () => {
     await expect(jobs.register(params('b'))).rejects.toThrow(JobsClosedError);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls).toEqual([]);
+  });
+
+  it('should act on and write back what a pass claims while closing, before the store closes', async () => {
+    const log: string[] = [];
+    // Claims like Redis does (at once, with a lease) but answers only when released.
+    class HeldStore extends MemoryJobStore {
+      public release: (() => void) | undefined;
+      public hold = false;
+      public override async claimDue(now: number, leaseUntil: number, limit: number) {
+        const claimed = await super.claimDue(now, leaseUntil, limit);
+        if (this.hold) await new Promise<void>((resolve) => (this.release = resolve));
+        return claimed;
+      }
+      public override async update(job: StoredJob, record: LeaveRecord) {
+        const done = await super.update(job, record);
+        log.push(`update ${done}`);
+        return done;
+      }
+      public override async close() {
+        log.push('close');
+        await super.close();
+      }
+    }
+    const store = new HeldStore();
+    const jobs = new DelayedLeaveJobs({
+      store,
+      client: {
+        call: async (_csApi, _delayId, action) => {
+          log.push(action);
+          return { outcome: 'ok' };
+        },
+      },
+    });
+    await jobs.register(params('a'));
+    await vi.advanceTimersByTimeAsync(0);
+    store.hold = true;
+    await jobs.dispatch('ROOM', 'ID', 'joined');
+    await vi.advanceTimersByTimeAsync(0);
+    // The pass has claimed the restart and is held: only what follows counts.
+    expect(store.release).toBeDefined();
+    log.length = 0;
+    const closed = jobs.close();
+    store.release?.();
+    await closed;
+    expect(log).toEqual(['restart', 'update true', 'close']);
   });
 
   it('should turn sanity check answers into joins and departures, ignoring unknown ones', async () => {

@@ -67,6 +67,8 @@ export class DelayedLeaveJobs {
   private readonly leaseMs: number;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: unknown;
+  /** The pass of the loop running now, or the last one. */
+  private pass: Promise<void> = Promise.resolve();
   private ticking = false;
   private again = false;
   private closed = false;
@@ -163,6 +165,9 @@ export class DelayedLeaveJobs {
   public async close(): Promise<void> {
     this.closed = true;
     this.disarm();
+    // A pass may be claiming right now: what it claims is this process's until the lease runs
+    // out, so it is acted on and written back before the store goes.
+    await this.pass;
     await Promise.allSettled([...this.inFlight]);
     await this.store.close();
   }
@@ -171,15 +176,20 @@ export class DelayedLeaveJobs {
   private wake(): void {
     if (this.closed) return;
     this.disarm();
-    void this.tick();
+    this.run();
   }
 
-  private async tick(): Promise<void> {
+  /** Starts a pass, or asks the running one to go again when it is done. */
+  private run(): void {
     if (this.ticking) {
       this.again = true;
       return;
     }
     this.ticking = true;
+    this.pass = this.tick();
+  }
+
+  private async tick(): Promise<void> {
     this.again = false;
     let next: number | undefined;
     try {
@@ -205,7 +215,7 @@ export class DelayedLeaveJobs {
       this.timer = this.clock.setTimeout(
         () => {
           this.timer = undefined;
-          void this.tick();
+          this.run();
         },
         Math.min(delay, MAX_TIMER_MS),
       );
