@@ -153,6 +153,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       : await RedisJobStore.connect(config.redisUrl));
   // The job loop reports a failing store once, and again when it works after that.
   let storeFailing = false;
+  const storeError = (err: unknown): void => {
+    if (storeFailing) return;
+    storeFailing = true;
+    app.log.error({ reason: err instanceof Error ? err.message : 'error' }, 'job store failing');
+  };
   const jobs = new DelayedLeaveJobs({
     store,
     client: homeserver,
@@ -163,11 +168,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.jobsEnded.inc({ outcome });
       app.log.info({ room: params.room, outcome }, 'delayed leave job ended');
     },
-    onError: (err) => {
-      if (storeFailing) return;
-      storeFailing = true;
-      app.log.error({ reason: err instanceof Error ? err.message : 'error' }, 'job store failing');
-    },
+    onError: storeError,
     onRecover: () => {
       if (!storeFailing) return;
       storeFailing = false;
@@ -184,6 +185,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       sweeping = true;
       void jobs
         .sweep(async (room, identity) => rooms.hasParticipant?.(room, identity))
+        // The store is away (Redis down): the next sweep tries again. Left unhandled, the
+        // rejection would end the process.
+        .catch(storeError)
         .finally(() => {
           sweeping = false;
         });

@@ -1,0 +1,69 @@
+import { type Redis, startRedis } from '@rtc-sidecars/test-harness';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { FakeRooms, FakeVerifier, FULL, getTokenBody, LogSink, testConfig } from './helpers.ts';
+
+/** A room service that counts GetParticipant questions and never knows (nothing changes). */
+class CountingRooms extends FakeRooms {
+  public asked = 0;
+
+  public async hasParticipant(): Promise<undefined> {
+    this.asked++;
+    return undefined;
+  }
+}
+
+// The sanity check reads every job from the store; with Redis away that read fails. The
+// failure must stay inside the service (a rejected sweep nobody handles ends the process).
+describe('the sanity check while the job store is away', () => {
+  let redis: Redis;
+  let app: FastifyInstance;
+  const logs = new LogSink();
+  const rooms = new CountingRooms();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    redis = await startRedis();
+    app = await buildApp({
+      config: testConfig({
+        LIVEKIT_REDIS_URL: redis.url,
+        LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '1',
+        LIVEKIT_CS_API_URL_OVERRIDES: `${FULL}=http://127.0.0.1:9`,
+      }),
+      verifier: new FakeVerifier(),
+      rooms,
+      logStream: logs,
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await redis.stop();
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it('should log the store as failing and keep the process alive', async () => {
+    // A job, so a working sweep has someone to ask about.
+    const res = await app.inject({
+      method: 'POST',
+      url: '/delegate_delayed_leave',
+      payload: getTokenBody(FULL, { delay_id: 'syd_sweep', delay_timeout: 60_000 }),
+    });
+    expect(res.statusCode).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (rooms.asked === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(rooms.asked).toBeGreaterThan(0);
+
+    await redis.kill();
+    // Two sweeps' worth of time with the store away.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(unhandled).toEqual([]);
+    expect(logs.text).toContain('job store failing');
+  });
+});
