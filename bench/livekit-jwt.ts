@@ -10,31 +10,29 @@ import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import {
   freePort,
   httpReady,
   repoRoot,
   type RunningProcess,
+  scriptOptions,
   startProcess,
 } from '../test/harness/index.ts';
 
-const { values: opts } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '32' },
-    'log-level': { type: 'string', default: 'info' },
-    // Node flags for the service; the default is what its start:dist script uses.
-    'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
-    // Internal: run as the fake homeserver (a separate process, so it gets its own core).
-    'serve-userinfo': { type: 'boolean', default: false },
-    // Internal: run the calibration floor (see serveBaseline) on --port, homeserver on --hs-port.
-    'serve-baseline': { type: 'boolean', default: false },
-    port: { type: 'string', default: '0' },
-    'hs-port': { type: 'string', default: '0' },
-  },
+const opts = scriptOptions({
+  duration: 10,
+  rounds: 2,
+  connections: 32,
+  'log-level': 'info',
+  // Node flags for the service; the default is what its start:dist script uses.
+  'node-flags': '--max-semi-space-size=1',
+  // Internal: run as the fake homeserver (a separate process, so it gets its own core).
+  'serve-userinfo': false,
+  // Internal: run the calibration floor (see serveBaseline) on --port, homeserver on --hs-port.
+  'serve-baseline': false,
+  port: 0,
+  'hs-port': 0,
 });
 
 const HS = 'hs.bench.example';
@@ -78,7 +76,7 @@ function serveBaseline(): void {
         openid_token: { access_token: string };
       };
       const path = `/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(body.openid_token.access_token)}`;
-      request({ host: '127.0.0.1', port: Number(opts['hs-port']), path, agent }, (hsRes) => {
+      request({ host: '127.0.0.1', port: opts['hs-port'], path, agent }, (hsRes) => {
         const parts: Buffer[] = [];
         hsRes.on('data', (c: Buffer) => parts.push(c));
         hsRes.on('end', () => {
@@ -91,7 +89,7 @@ function serveBaseline(): void {
       }).end();
     });
   });
-  server.listen(Number(opts.port), '127.0.0.1');
+  server.listen(opts.port, '127.0.0.1');
   process.on('SIGTERM', () => process.exit(0));
 }
 
@@ -173,7 +171,7 @@ async function measurePooled(
   const r = await autocannon({
     url,
     method: 'POST',
-    connections: Number(opts.connections),
+    connections: opts.connections,
     duration,
     headers: { 'content-type': 'application/json' },
     body: BODY,
@@ -228,7 +226,7 @@ async function measurePerRequest(
     while (Date.now() < deadline) await one();
   };
   const started = Date.now();
-  await Promise.all(Array.from({ length: Number(opts.connections) }, client));
+  await Promise.all(Array.from({ length: opts.connections }, client));
   const elapsed = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number): number =>
@@ -299,7 +297,7 @@ async function main(): Promise<void> {
     }, 100);
 
     const url = `${base}/get_token`;
-    const duration = Number(opts.duration);
+    const duration = opts.duration;
     console.log(
       `livekit-jwt /get_token (restricted user, loopback homeserver): ${opts.connections} connections, ` +
         `${opts.rounds} round(s) of ${duration} s per mode, service on core ${SERVICE_CORE}, log level ${opts['log-level']}, ` +
@@ -309,7 +307,7 @@ async function main(): Promise<void> {
     await measurePooled(url, 2); // warm-up: JIT, connection pool to the homeserver
     const pooledRuns: Measure[] = [];
     const perRequestRuns: Measure[] = [];
-    for (let round = 0; round < Number(opts.rounds); round++) {
+    for (let round = 0; round < opts.rounds; round++) {
       pooledRuns.push(await withCpu(service.pid, () => measurePooled(url, duration)));
       perRequestRuns.push(await withCpu(service.pid, () => measurePerRequest(url, duration)));
     }

@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DOMAIN, nginxConfig } from './well-known/nginx-config.ts';
 import { cpuSeconds, statusMiB } from './well-known/proc-stats.ts';
@@ -14,22 +13,21 @@ import {
   repoRoot,
   requireTool,
   type RunningProcess,
+  scriptOptions,
   startProcess,
 } from '../test/harness/index.ts';
 
-const { values: opts } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '6' },
-    rounds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '64' },
-    // Node flags for the service; the default is what its start scripts use (a 1 MiB young
-    // generation semi-space keeps RSS down at no measurable throughput cost, see README).
-    'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
-  },
+const opts = scriptOptions({
+  duration: 6,
+  rounds: 5,
+  connections: 64,
+  // Node flags for the service; the default is what its start scripts use (a 1 MiB young
+  // generation semi-space keeps RSS down at no measurable throughput cost, see README).
+  'node-flags': '--max-semi-space-size=1',
 });
-const DURATION = Number(opts.duration);
-const ROUNDS = Number(opts.rounds);
-const CONNECTIONS = Number(opts.connections);
+const DURATION = opts.duration;
+const ROUNDS = opts.rounds;
+const CONNECTIONS = opts.connections;
 const PATH = '/.well-known/matrix/client';
 const SERVER_CORE = '1';
 

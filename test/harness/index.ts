@@ -16,6 +16,7 @@ export {
   type StartOptions,
   tcpOpen,
 } from './process.ts';
+export { type OptionDefault, type ParsedOption, scriptOptions } from './script-options.ts';
 export {
   type RegisteredUser,
   requireSynapse,

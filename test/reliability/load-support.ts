@@ -1,5 +1,6 @@
-// Shared by the load scripts (overload-under-load.ts, soak.ts): a loopback homeserver, a service
-// started as a process from its real server.ts, and one request of each kind with its latency.
+// Shared by the load scripts (overload-under-load.ts, soak.ts, sigterm-under-load.ts): a loopback
+// homeserver, a service started as a process from its real server.ts, and one request of each
+// kind with its latency.
 import { randomBytes } from 'node:crypto';
 import { type Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -14,6 +15,12 @@ import {
 
 /** The two services the scripts can drive. */
 export type ServiceName = 'livekit-jwt' | 'well-known';
+
+/** The `--service` option, checked: a misspelt name stops the run instead of measuring the other. */
+export function serviceName(value: string): ServiceName {
+  if (value === 'livekit-jwt' || value === 'well-known') return value;
+  throw new Error(`--service wants livekit-jwt or well-known, got "${value}"`);
+}
 
 /**
  * A homeserver process that accepts every OpenID token and access token after `delayMs`
@@ -86,7 +93,8 @@ export interface Outcome {
 /** The requests the scripts send (each needs a homeserver call when valid, except `document`). */
 export type RequestKind = 'token' | 'transports' | 'document' | 'bad';
 
-const TOKEN_BODY = JSON.stringify({
+/** A valid legacy `/sfu/get` request body for a user of the loopback homeserver. */
+export const TOKEN_BODY = JSON.stringify({
   room: '!room:example.com',
   openid_token: { access_token: 'token', matrix_server_name: 'remote.example' },
   device_id: 'DEVICE',

@@ -7,58 +7,56 @@
 // shed with 503/429, admitted requests keep a bounded latency, nothing else fails.
 import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { scriptOptions } from '../harness/index.ts';
 import {
   type Outcome,
   quantile,
   type RequestKind,
   send,
-  type ServiceName,
+  serviceName,
   startHomeserver,
   startService,
   tally,
 } from './load-support.ts';
 
-const { values: opts } = parseArgs({
-  options: {
-    service: { type: 'string', default: 'livekit-jwt' },
-    concurrency: { type: 'string', default: '128' },
-    'capacity-ms': { type: 'string', default: '5000' },
-    factor: { type: 'string', default: '3' },
-    'overload-ms': { type: 'string', default: '10000' },
-    'timeout-ms': { type: 'string', default: '30000' },
-    'max-delay-ms': { type: 'string' },
-    'max-in-flight': { type: 'string' },
-  },
+const opts = scriptOptions({
+  service: 'livekit-jwt',
+  concurrency: 128,
+  'capacity-ms': 5000,
+  factor: 3,
+  'overload-ms': 10_000,
+  'timeout-ms': 30_000,
+  'max-delay-ms': undefined,
+  'max-in-flight': undefined,
 });
-const service: ServiceName = opts.service === 'well-known' ? 'well-known' : 'livekit-jwt';
+const service = serviceName(opts.service);
 const kind: RequestKind = service === 'livekit-jwt' ? 'token' : 'transports';
-const timeoutMs = Number(opts['timeout-ms']);
+const timeoutMs = opts['timeout-ms'];
 const prefix = service === 'livekit-jwt' ? 'LIVEKIT_JWT' : 'WELL_KNOWN';
 
 const homeserver = await startHomeserver(0);
 const extraEnv: Record<string, string> = {};
 if (opts['max-delay-ms'] !== undefined) {
-  extraEnv[`${prefix}_MAX_EVENT_LOOP_DELAY_MS`] = opts['max-delay-ms'];
+  extraEnv[`${prefix}_MAX_EVENT_LOOP_DELAY_MS`] = String(opts['max-delay-ms']);
 }
 if (opts['max-in-flight'] !== undefined)
-  extraEnv[`${prefix}_MAX_IN_FLIGHT`] = opts['max-in-flight'];
+  extraEnv[`${prefix}_MAX_IN_FLIGHT`] = String(opts['max-in-flight']);
 const { port, proc } = await startService(service, homeserver.url, extraEnv);
 // Enough sockets that requests queue in the server, not in the client's pool.
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
 // Phase 1: capacity, closed loop (each client sends its next request when the last answered).
 const capacityOutcomes: Outcome[] = [];
-const capacityEnd = performance.now() + Number(opts['capacity-ms']);
+const capacityEnd = performance.now() + opts['capacity-ms'];
 await Promise.all(
-  Array.from({ length: Number(opts.concurrency) }, async () => {
+  Array.from({ length: opts.concurrency }, async () => {
     while (performance.now() < capacityEnd) {
       capacityOutcomes.push(await send(agent, port, kind, timeoutMs));
     }
   }),
 );
 const capacityOk = capacityOutcomes.filter((o) => o.status === 200);
-const capacityRps = capacityOk.length / (Number(opts['capacity-ms']) / 1000);
+const capacityRps = capacityOk.length / (opts['capacity-ms'] / 1000);
 
 // The generator's own lag: if it is high, requests left late and the figures are the client's.
 const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -67,8 +65,8 @@ lag.enable();
 // Phase 2: `factor` × capacity, open loop: every 10 ms the requests due so far leave, and each
 // latency counts from its scheduled departure, so queueing anywhere is visible.
 await new Promise((resolve) => setTimeout(resolve, 1000));
-const offeredRps = capacityRps * Number(opts.factor);
-const overloadMs = Number(opts['overload-ms']);
+const offeredRps = capacityRps * opts.factor;
+const overloadMs = opts['overload-ms'];
 const pending: Promise<Outcome>[] = [];
 const start = performance.now();
 let scheduled = 0;
@@ -96,7 +94,7 @@ console.log(
     maxInFlight: opts['max-in-flight'] ?? 'default',
     capacity: {
       rps: Math.round(capacityRps),
-      concurrency: Number(opts.concurrency),
+      concurrency: opts.concurrency,
       p50Ms: quantile(
         capacityOk.map((o) => o.ms),
         0.5,

@@ -5,30 +5,23 @@
 // Prints one JSON line. Goal: no failed request apart from refused connects, exit 0 within the
 // 10 s grace period.
 import { Agent, request } from 'node:http';
-import { parseArgs } from 'node:util';
-import { startHomeserver, startService } from './load-support.ts';
+import { scriptOptions } from '../harness/index.ts';
+import { serviceName, startHomeserver, startService, TOKEN_BODY } from './load-support.ts';
 
-const { values: opts } = parseArgs({
-  options: {
-    service: { type: 'string', default: 'livekit-jwt' },
-    concurrency: { type: 'string', default: '64' },
-    'load-ms': { type: 'string', default: '2000' },
-    'upstream-ms': { type: 'string', default: '100' },
-  },
+const opts = scriptOptions({
+  service: 'livekit-jwt',
+  concurrency: 64,
+  'load-ms': 2000,
+  'upstream-ms': 100,
 });
-const service = opts.service === 'well-known' ? 'well-known' : 'livekit-jwt';
-const concurrency = Number(opts.concurrency);
-const upstreamMs = Number(opts['upstream-ms']);
+const service = serviceName(opts.service);
+const concurrency = opts.concurrency;
+const upstreamMs = opts['upstream-ms'];
 
 // The homeserver accepts userinfo and whoami after a delay, so requests are in flight at SIGTERM.
 const homeserver = await startHomeserver(upstreamMs);
 const { port, proc } = await startService(service, homeserver.url);
 
-const body = JSON.stringify({
-  room: '!room:example.com',
-  openid_token: { access_token: 'token', matrix_server_name: 'remote.example' },
-  device_id: 'DEVICE',
-});
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const counts = { ok: 0, wrongStatus: 0, failed: 0, refused: 0, okAfterSigterm: 0 };
 const failures = new Map<string, number>();
@@ -81,7 +74,7 @@ function once(): Promise<'ok' | 'refused' | 'failed'> {
         resolve('failed');
       }
     });
-    if (service === 'livekit-jwt') req.end(body);
+    if (service === 'livekit-jwt') req.end(TOKEN_BODY);
     else req.end();
   });
 }
@@ -92,7 +85,7 @@ async function client(): Promise<void> {
 }
 
 const clients = Array.from({ length: concurrency }, () => client());
-await new Promise((resolve) => setTimeout(resolve, Number(opts['load-ms'])));
+await new Promise((resolve) => setTimeout(resolve, opts['load-ms']));
 const before = counts.ok;
 const inFlightAtSigterm = inFlight;
 sigtermAt = performance.now();

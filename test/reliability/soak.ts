@@ -6,7 +6,7 @@
 // Every `--window-s` it prints one JSON line (requests, errors, p99, each service's event-loop
 // lag p99 and RSS from its /metrics), then a summary line. Goal: 0 errors, RSS drift < 10%.
 import { Agent } from 'node:http';
-import { parseArgs } from 'node:util';
+import { scriptOptions } from '../harness/index.ts';
 import {
   type Outcome,
   quantile,
@@ -17,18 +17,11 @@ import {
   tally,
 } from './load-support.ts';
 
-const { values: opts } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    rps: { type: 'string', default: '300' },
-    'window-s': { type: 'string', default: '30' },
-    'timeout-ms': { type: 'string', default: '10000' },
-  },
-});
-const durationMs = Number(opts.minutes) * 60_000;
-const rps = Number(opts.rps);
-const windowMs = Number(opts['window-s']) * 1000;
-const timeoutMs = Number(opts['timeout-ms']);
+const opts = scriptOptions({ minutes: 10, rps: 300, 'window-s': 30, 'timeout-ms': 10_000 });
+const durationMs = opts.minutes * 60_000;
+const rps = opts.rps;
+const windowMs = opts['window-s'] * 1000;
+const timeoutMs = opts['timeout-ms'];
 
 // The mix, by weight; `bad` is a malformed token request whose right answer is a 400.
 const MIX: readonly { kind: RequestKind; service: 'livekit-jwt' | 'well-known'; ok: number }[] = [
@@ -138,7 +131,7 @@ const drift = (name: 'livekit-jwt' | 'well-known'): number =>
 console.log(
   JSON.stringify({
     summary: true,
-    minutes: Number(opts.minutes),
+    minutes: opts.minutes,
     rps,
     requests: all.length,
     errors: all.filter((o) => !o.good).length,
