@@ -1,4 +1,4 @@
-import { buildApp, CORS_HEADERS, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { buildApp, CORS_HEADERS } from '@rtc-sidecars/livekit-jwt';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
 import { loadWellKnownConfig } from '../../services/well-known/src/config.ts';
 import { RecordingRooms, RecordingVerifier } from './fake-peers.ts';
+import { livekitJwtConfig } from './in-process-apps.ts';
 import { VALID_TOKEN } from './token-body-arbitrary.ts';
 
 // Load shedding (RELIABILITY.md §4, overload): what a shed request gets, not when shedding
@@ -32,15 +33,12 @@ let tokenApp: FastifyInstance;
 let wellKnownApp: FastifyInstance;
 
 beforeAll(async () => {
-  const { config } = loadServiceConfig({
-    LIVEKIT_URL: 'wss://sfu.example.org',
-    LIVEKIT_KEY: 'key',
-    LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
-    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-    LIVEKIT_JWT_RATE_LIMIT: '0',
-    LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '1',
+  tokenApp = await buildApp({
+    config: livekitJwtConfig({ LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '1' }),
+    verifier,
+    rooms: new RecordingRooms(),
+    logStream: false,
   });
-  tokenApp = await buildApp({ config, verifier, rooms: new RecordingRooms(), logStream: false });
   wellKnownApp = buildWellKnownApp(
     loadWellKnownConfig({
       WELL_KNOWN_HOMESERVER_BASE_URL: 'https://matrix.example.org',
@@ -129,17 +127,11 @@ describe('livekit-jwt admission limit', () => {
       if (gate.calls.length === 0) await held;
       return verify(input);
     };
-    const { config } = loadServiceConfig({
-      LIVEKIT_URL: 'wss://sfu.example.org',
-      LIVEKIT_KEY: 'key',
-      LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
-      LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-      LIVEKIT_JWT_RATE_LIMIT: '0',
-      LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
-      LIVEKIT_JWT_MAX_IN_FLIGHT: '1',
-    });
     const app = await buildApp({
-      config,
+      config: livekitJwtConfig({
+        LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
+        LIVEKIT_JWT_MAX_IN_FLIGHT: '1',
+      }),
       verifier: gate,
       rooms: new RecordingRooms(),
       logStream: false,

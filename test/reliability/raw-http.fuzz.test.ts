@@ -3,13 +3,14 @@
 // well-known's pre-rendered fast path (which inject() bypasses) are covered too.
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { buildApp } from '@rtc-sidecars/livekit-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
 import { loadWellKnownConfig } from '../../services/well-known/src/config.ts';
 import { RecordingVerifier } from './fake-peers.ts';
 import { assertProperty, FUZZ_RUNS, FuzzStats, propertyTimeout } from './fuzz-support.ts';
 import { headersArbitrary, methodArbitrary, pathArbitrary } from './http-arbitraries.ts';
+import { listenOnLoopback, livekitJwtConfig } from './in-process-apps.ts';
 import { rawRequest } from './raw-http.ts';
 
 const KNOWN: Record<string, readonly string[]> = {
@@ -22,24 +23,16 @@ const KNOWN: Record<string, readonly string[]> = {
   ],
 };
 const apps: Record<string, FastifyInstance> = {};
-const ports: Record<string, number> = {};
+let ports: Record<string, number> = {};
 const stats: Record<string, FuzzStats> = {
   'livekit-jwt': new FuzzStats('livekit-jwt raw HTTP'),
   'well-known': new FuzzStats('well-known raw HTTP'),
 };
 
 beforeAll(async () => {
-  const { config } = loadServiceConfig({
-    LIVEKIT_URL: 'wss://sfu.example.org',
-    LIVEKIT_KEY: 'key',
-    LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
-    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-    LIVEKIT_JWT_RATE_LIMIT: '0',
-    // Generating cases blocks this process's event loop; shedding is tested in overload.test.ts.
-    LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0',
-  });
   apps['livekit-jwt'] = await buildApp({
-    config,
+    // Generating cases blocks this process's event loop; shedding is tested in overload.test.ts.
+    config: livekitJwtConfig({ LIVEKIT_JWT_MAX_EVENT_LOOP_DELAY_MS: '0' }),
     verifier: new RecordingVerifier(),
     logStream: false,
   });
@@ -54,11 +47,7 @@ beforeAll(async () => {
       WELL_KNOWN_MAX_EVENT_LOOP_DELAY_MS: '0',
     }),
   );
-  for (const [name, app] of Object.entries(apps)) {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    ports[name] = typeof address === 'object' && address !== null ? address.port : 0;
-  }
+  ports = await listenOnLoopback(apps);
 });
 
 afterAll(async () => {

@@ -4,11 +4,12 @@
 // serve the next request. An HTTP/1.1 request without Host is answered by Node itself (400, no
 // body) and is only checked for that, for liveness, and that nothing else is written after it.
 import type { FastifyInstance } from 'fastify';
-import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { buildApp } from '@rtc-sidecars/livekit-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildWellKnownApp } from '../../services/well-known/src/build-app.ts';
 import { loadWellKnownConfig } from '../../services/well-known/src/config.ts';
 import { RecordingVerifier } from './fake-peers.ts';
+import { listenOnLoopback, livekitJwtConfig } from './in-process-apps.ts';
 import { rawRequest } from './raw-http.ts';
 
 const MALFORMED: readonly [string, string][] = [
@@ -52,18 +53,11 @@ const MALFORMED: readonly [string, string][] = [
 ];
 
 const apps: Record<string, FastifyInstance> = {};
-const ports: Record<string, number> = {};
+let ports: Record<string, number> = {};
 
 beforeAll(async () => {
-  const { config } = loadServiceConfig({
-    LIVEKIT_URL: 'wss://sfu.example.org',
-    LIVEKIT_KEY: 'key',
-    LIVEKIT_SECRET: 'raw-secret-0123456789abcdef-0123456789',
-    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-    LIVEKIT_JWT_RATE_LIMIT: '0',
-  });
   apps['livekit-jwt'] = await buildApp({
-    config,
+    config: livekitJwtConfig(),
     verifier: new RecordingVerifier(),
     logStream: false,
   });
@@ -73,11 +67,7 @@ beforeAll(async () => {
       WELL_KNOWN_LOG_LEVEL: 'silent',
     }),
   );
-  for (const [name, app] of Object.entries(apps)) {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    ports[name] = typeof address === 'object' && address !== null ? address.port : 0;
-  }
+  ports = await listenOnLoopback(apps);
 });
 
 afterAll(async () => {

@@ -1,23 +1,17 @@
 // The livekit-jwt side of the SSRF tests, shared by ssrf.test.ts (in-process) and
 // ssrf-netns-scenarios.ts (in a network namespace): the same service config and the same
 // /get_token request, so both ask the service the same question about a hostile server name.
-import { buildApp, loadServiceConfig } from '@rtc-sidecars/livekit-jwt';
+import { buildApp } from '@rtc-sidecars/livekit-jwt';
 import type { OpenIdVerifier } from '@rtc-sidecars/matrix-openid';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { livekitJwtConfig } from './in-process-apps.ts';
 
 /**
- * livekit-jwt with `verifier` and no rate limit (the tests ask many times from one address);
- * full access for example.com only, so no case can pass on a full-access rule.
+ * livekit-jwt with `verifier`, no rate limit (the tests ask many times from one address) and
+ * full access for example.com only, so no hostile server name can pass on a full-access rule.
  */
 export async function buildSsrfApp(verifier: OpenIdVerifier): Promise<FastifyInstance> {
-  const { config } = loadServiceConfig({
-    LIVEKIT_URL: 'wss://sfu.example.org',
-    LIVEKIT_KEY: 'key',
-    LIVEKIT_SECRET: 'ssrf-secret-0123456789abcdef-0123456789',
-    LIVEKIT_FULL_ACCESS_HOMESERVERS: 'example.com',
-    LIVEKIT_JWT_RATE_LIMIT: '0',
-  });
-  return buildApp({ config, verifier, logStream: false });
+  return buildApp({ config: livekitJwtConfig(), verifier, logStream: false });
 }
 
 /** POST /get_token with an OpenID token claimed to come from `serverName`. */
