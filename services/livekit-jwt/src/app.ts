@@ -1,9 +1,11 @@
 import {
   installMatrixErrorHandlers,
+  limitInFlight,
   loggerOptions,
   matrixClientErrorHandler,
   matrixFrameworkErrors,
   metricsPlugin,
+  sheddingOptions,
 } from '@rtc-sidecars/http-kit';
 import underPressure from '@fastify/under-pressure';
 import { OpenIdError } from '@rtc-sidecars/matrix-openid';
@@ -27,18 +29,6 @@ import { webhookRoutes } from './webhook-routes.ts';
 export const BODY_LIMIT = 1024 * 1024;
 
 const TOKEN_PATHS = new Set(['/get_token', '/sfu/get', '/delegate_delayed_leave']);
-
-/** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
-const NEVER_SHED = new Set(['/healthz', '/metrics']);
-
-/** How often the event-loop delay is sampled for load shedding: the shedding reaction time. */
-export const PRESSURE_SAMPLE_MS = 500;
-
-/** The answer to a shed request (with `Retry-After: 5` and the CORS block). */
-const OVERLOADED = Object.freeze({
-  errcode: 'M_UNKNOWN',
-  error: 'The service is overloaded; retry later',
-});
 
 /** What {@link buildApp} needs; the verifier and the room service are injectable for tests. */
 export interface AppDependencies {
@@ -100,34 +90,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installMatrixErrorHandlers(app);
   // Load shedding: while the event loop lags, refuse new work at once with a Matrix 503 (CORS
   // from the onSend hook below) rather than queueing it behind requests already late.
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.maxEventLoopDelayMs,
-    sampleInterval: PRESSURE_SAMPLE_MS,
-    pressureHandler: (request, reply) => {
-      // Not answering here lets the request through (the plugin's documented contract).
-      if (NEVER_SHED.has(request.routeOptions.url ?? '')) return;
-      void reply.code(503).header('retry-after', '5').send(OVERLOADED);
-    },
-  });
+  await app.register(underPressure, sheddingOptions(config.maxEventLoopDelayMs));
   // Admission limit: token requests mostly wait on the homeserver (a pool of connections per
-  // origin) and the SFU, queues the event-loop delay above cannot see. Past `maxInFlight`
-  // unanswered token requests, new ones are refused at once, which bounds admitted latency.
-  const admitted = new WeakSet<FastifyRequest>();
-  let inFlight = 0;
-  const release = async (request: FastifyRequest): Promise<void> => {
-    if (admitted.delete(request)) inFlight--;
-  };
-  app.addHook('onRequest', async (request, reply) => {
-    if (config.maxInFlight === 0 || request.method !== 'POST') return;
-    if (!TOKEN_PATHS.has(request.routeOptions.url ?? '')) return;
-    if (inFlight >= config.maxInFlight) {
-      return reply.code(503).header('retry-after', '5').send(OVERLOADED);
-    }
-    inFlight++;
-    admitted.add(request);
+  // origin) and the SFU; the refusal gets its CORS block from the onSend hook below.
+  limitInFlight(app, {
+    maxInFlight: config.maxInFlight,
+    counts: (request) =>
+      request.method === 'POST' && TOKEN_PATHS.has(request.routeOptions.url ?? ''),
   });
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
   // Every content type is read as raw bytes, on every route: the token routes parse them
   // strictly, and a wrong method or path is answered 405/404 whatever the body's type.
   app.removeAllContentTypeParsers();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
 import { jobKey } from './job-codec.ts';
-import { MemoryJobStore, type StoredJob } from './job-store.ts';
+import { type LeasePolicy, MemoryJobStore, type StoredJob } from './job-store.ts';
 import type { LeaveRecord } from './leave-machine.ts';
 import type { DelayedEventAction } from './leave-types.ts';
 
@@ -81,8 +81,8 @@ describe('DelayedLeaveJobs', () => {
     class HeldStore extends MemoryJobStore {
       public release: (() => void) | undefined;
       public hold = false;
-      public override async claimDue(now: number, leaseUntil: number, limit: number) {
-        const claimed = await super.claimDue(now, leaseUntil, limit);
+      public override async claimDue(now: number, lease: LeasePolicy, limit: number) {
+        const claimed = await super.claimDue(now, lease, limit);
         if (this.hold) await new Promise<void>((resolve) => (this.release = resolve));
         return claimed;
       }

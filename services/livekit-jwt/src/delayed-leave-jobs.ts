@@ -1,5 +1,5 @@
 import { isExpired, jobKey } from './job-codec.ts';
-import type { JobStore, StoredJob } from './job-store.ts';
+import { DEFAULT_LEASE, type JobStore, type LeasePolicy, type StoredJob } from './job-store.ts';
 import {
   type CsApi,
   type DelayedEventsClient,
@@ -36,8 +36,8 @@ export interface DelayedLeaveJobsDeps {
    * due by another replica, leases run out). `Infinity` for a store only this process writes.
    */
   readonly pollMs?: number;
-  /** How long a claimed job stays with its claimant; longer than a homeserver call can take. */
-  readonly leaseMs?: number;
+  /** How long a claimed job stays with its claimant; default {@link DEFAULT_LEASE}. */
+  readonly lease?: LeasePolicy;
 }
 
 /** Jobs claimed per pass; more follow at once. */
@@ -64,7 +64,7 @@ export class DelayedLeaveJobs {
   private readonly onError: (err: unknown) => void;
   private readonly onRecover: () => void;
   private readonly pollMs: number;
-  private readonly leaseMs: number;
+  private readonly lease: LeasePolicy;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: unknown;
   /** The pass of the loop running now, or the last one. */
@@ -82,7 +82,7 @@ export class DelayedLeaveJobs {
     this.onError = deps.onError ?? (() => undefined);
     this.onRecover = deps.onRecover ?? (() => undefined);
     this.pollMs = deps.pollMs ?? Infinity;
-    this.leaseMs = deps.leaseMs ?? 15_000;
+    this.lease = deps.lease ?? DEFAULT_LEASE;
   }
 
   /** Purges jobs the homeserver has certainly fired by now, then starts acting on the rest. */
@@ -194,7 +194,7 @@ export class DelayedLeaveJobs {
     let next: number | undefined;
     try {
       const now = this.clock.now();
-      const claimed = await this.store.claimDue(now, now + this.leaseMs, BATCH);
+      const claimed = await this.store.claimDue(now, this.lease, BATCH);
       for (const job of claimed) this.track(this.act(job));
       if (claimed.length === BATCH) this.again = true;
       next = await this.store.nextDue();

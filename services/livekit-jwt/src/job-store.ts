@@ -11,6 +11,31 @@ export interface StoredJob {
   readonly version: number;
 }
 
+/**
+ * How long a claimed job stays with its claimant: a fraction of its `delay_timeout`, within
+ * bounds. Long enough that a homeserver call normally ends inside it (a late one only repeats
+ * an idempotent call), short enough that if the claimant dies, another replica restarts the
+ * event before the homeserver fires it (the restart is due at 80 %, so the fraction stays below
+ * the remaining 20 %).
+ */
+export interface LeasePolicy {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly fraction: number;
+}
+
+/** The service's lease: 15 % of `delay_timeout`, between 1 s and 15 s. */
+export const DEFAULT_LEASE: LeasePolicy = Object.freeze({
+  minMs: 1000,
+  maxMs: 15_000,
+  fraction: 0.15,
+});
+
+/** The lease of a job with this `delay_timeout` (the Redis claim script computes the same). */
+export function leaseFor(policy: LeasePolicy, delayTimeoutMs: number): number {
+  return Math.min(policy.maxMs, Math.max(policy.minMs, delayTimeoutMs * policy.fraction));
+}
+
 /** The store refused an operation because it cannot be reached (Redis down). */
 export class JobStoreUnavailableError extends Error {
   public constructor(message: string, options?: ErrorOptions) {
@@ -32,11 +57,11 @@ export interface JobStore {
   /** Deletes the job if it is still at `job.version`; false when it moved on or is gone. */
   remove(job: StoredJob): Promise<boolean>;
   /**
-   * Atomically claims up to `limit` jobs due at `now`: each one's due time moves to
-   * `leaseUntil` and its version is bumped, so exactly one claimant can write its result, and
-   * another replica takes the job over only once the lease has run out.
+   * Atomically claims up to `limit` jobs due at `now`: each one's due time moves to the end of
+   * its lease ({@link leaseFor}) and its version is bumped, so exactly one claimant can write its
+   * result, and another replica takes the job over only once the lease has run out.
    */
-  claimDue(now: number, leaseUntil: number, limit: number): Promise<StoredJob[]>;
+  claimDue(now: number, lease: LeasePolicy, limit: number): Promise<StoredJob[]>;
   /** When the earliest job is due, if there is one. */
   nextDue(): Promise<number | undefined>;
   /** Every job (for the sanity check and the start-up purge). */
@@ -72,11 +97,12 @@ export class MemoryJobStore implements JobStore {
     return this.jobs.delete(job.key);
   }
 
-  public async claimDue(now: number, leaseUntil: number, limit: number): Promise<StoredJob[]> {
+  public async claimDue(now: number, lease: LeasePolicy, limit: number): Promise<StoredJob[]> {
     const claimed: StoredJob[] = [];
     for (const [key, job] of this.jobs) {
       if (claimed.length >= limit) break;
       if (job.record.dueAt > now) continue;
+      const leaseUntil = now + leaseFor(lease, job.record.params.delayTimeoutMs);
       const next = { record: { ...job.record, dueAt: leaseUntil }, version: ++this.versions };
       this.jobs.set(key, next);
       // The claimant acts on the record as it was due, and owns the new version.

@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { decodeJob, encodeJob } from './job-codec.ts';
-import { type JobStore, JobStoreUnavailableError, type StoredJob } from './job-store.ts';
+import {
+  type JobStore,
+  JobStoreUnavailableError,
+  type LeasePolicy,
+  type StoredJob,
+} from './job-store.ts';
 import type { LeaveRecord } from './leave-machine.ts';
 import { CLAIM, GET, PUT, REMOVE, UPDATE } from './redis-scripts.ts';
 
@@ -89,8 +94,9 @@ export class RedisJobStore implements JobStore {
     return (await this.run(REMOVE, job.key, job.version)) === 1;
   }
 
-  public async claimDue(now: number, leaseUntil: number, limit: number): Promise<StoredJob[]> {
-    const flat = (await this.run(CLAIM, now, leaseUntil, limit)) as (string | number)[];
+  public async claimDue(now: number, lease: LeasePolicy, limit: number): Promise<StoredJob[]> {
+    const { minMs, maxMs, fraction } = lease;
+    const flat = (await this.run(CLAIM, now, limit, minMs, maxMs, fraction)) as (string | number)[];
     const claimed: StoredJob[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const key = String(flat[i]);

@@ -37,13 +37,16 @@ return 1
 `;
 
 /**
- * ARGV: now, lease end, limit → flat {key, value, version, …} of the claimed jobs. A claimed
- * job's due time moves to the lease end (no other replica sees it due before then) and its
- * version is bumped (a claimant whose lease ran out can no longer write). Due entries whose job
- * is gone are cleaned up on the way.
+ * ARGV: now, limit, lease min, lease max, lease fraction → flat {key, value, version, …} of the
+ * claimed jobs. A claimed job's due time moves to the end of its lease, `fraction` of its
+ * `DelayTimeout` (ns) within [min, max] as `leaseFor` computes it (no other replica sees it due
+ * before then), and its version is bumped (a claimant whose lease ran out can no longer write).
+ * Due entries whose job is gone are cleaned up on the way.
  */
 export const CLAIM = `
-local keys = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local now = tonumber(ARGV[1])
+local min, max, fraction = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local keys = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for _, key in ipairs(keys) do
   local value = redis.call('HGET', KEYS[1], key)
@@ -51,7 +54,13 @@ for _, key in ipairs(keys) do
     redis.call('ZREM', KEYS[3], key)
     redis.call('HDEL', KEYS[2], key)
   else
-    redis.call('ZADD', KEYS[3], ARGV[2], key)
+    local lease = max
+    local ok, job = pcall(cjson.decode, value)
+    if ok and type(job) == 'table' and type(job.Params) == 'table' then
+      local delay = tonumber(job.Params.DelayTimeout)
+      if delay then lease = math.min(max, math.max(min, delay / 1e6 * fraction)) end
+    end
+    redis.call('ZADD', KEYS[3], now + lease, key)
     table.insert(out, key)
     table.insert(out, value)
     table.insert(out, redis.call('HINCRBY', KEYS[2], key, 1))

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DelayedLeaveJobs } from '../src/delayed-leave-jobs.ts';
 import { encodeJob, jobKey } from '../src/job-codec.ts';
-import { JobStoreUnavailableError } from '../src/job-store.ts';
+import { DEFAULT_LEASE, JobStoreUnavailableError, leaseFor } from '../src/job-store.ts';
 import { newRecord } from '../src/leave-machine.ts';
 import type { DelayedEventAction, JobOutcome } from '../src/leave-types.ts';
 import { RedisConnectError, RedisJobStore } from '../src/redis-job-store.ts';
@@ -68,24 +68,44 @@ describe('RedisJobStore', () => {
     for (let i = 0; i < 200; i++) {
       await a.put(jobKey('ROOM', `ID${i}`), { ...newRecord(PARAMS, 0), dueAt: i });
     }
+    const lease = { minMs: 59_000, maxMs: 59_000, fraction: 0 };
     const claims = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).claimDue(1000, 60_000, 15)),
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).claimDue(1000, lease, 15)),
     );
     const keys = claims.flat().map((job) => job.key);
     expect(keys.length).toBe(200);
     expect(new Set(keys).size).toBe(200);
     // Leased: nobody sees them due again before the lease ends, everybody after.
-    expect(await b.claimDue(59_999, 120_000, 500)).toEqual([]);
-    expect((await a.claimDue(60_000, 120_000, 500)).length).toBe(200);
+    expect(await b.claimDue(59_999, lease, 500)).toEqual([]);
+    expect((await a.claimDue(60_000, lease, 500)).length).toBe(200);
+  });
+
+  it('should lease each job for its share of delay_timeout, as leaseFor says', async () => {
+    const store = await open();
+    const timeouts = [2_000, 8_000, 40_000, 600_000];
+    for (const delayTimeoutMs of timeouts) {
+      const params = { ...PARAMS, delayTimeoutMs, identity: String(delayTimeoutMs) };
+      await store.put(jobKey('ROOM', params.identity), { ...newRecord(params, 0), dueAt: 0 });
+    }
+    await store.claimDue(100, DEFAULT_LEASE, 10);
+    for (const delayTimeoutMs of timeouts) {
+      const score = Number(
+        await raw.zscore('lk-jwt:jobs:due', jobKey('ROOM', String(delayTimeoutMs))),
+      );
+      expect(score).toBe(100 + leaseFor(DEFAULT_LEASE, delayTimeoutMs));
+    }
+    // 1 s floor, 15 % in between, 15 s ceiling.
+    expect(timeouts.map((t) => leaseFor(DEFAULT_LEASE, t))).toEqual([1000, 1200, 6000, 15_000]);
   });
 
   it('should fence a claimant whose lease ran out and was taken over', async () => {
     const a = await open();
     const b = await open();
     const key = jobKey('ROOM', 'ID');
+    const lease = { minMs: 10, maxMs: 10, fraction: 0 };
     await a.put(key, { ...newRecord(PARAMS, 0), dueAt: 0 });
-    const [first] = await a.claimDue(10, 20, 10);
-    const [second] = await b.claimDue(30, 40, 10);
+    const [first] = await a.claimDue(10, lease, 10);
+    const [second] = await b.claimDue(30, lease, 10);
     expect(second?.key).toBe(key);
     expect(await a.remove(first!)).toBe(false);
     expect(await b.remove(second!)).toBe(true);
