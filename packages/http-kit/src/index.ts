@@ -5,6 +5,14 @@ export {
   REDACTED,
   redactUrl,
 } from './logger-options.ts';
+export {
+  type InFlightLimit,
+  limitInFlight,
+  OVERLOADED,
+  PRESSURE_SAMPLE_MS,
+  refuseOverloaded,
+  sheddingOptions,
+} from './load-shedding.ts';
 export { MatrixError, type MatrixErrorBody } from './matrix-error.ts';
 export {
   installMatrixErrorHandlers,

@@ -4,16 +4,14 @@ import { createServer } from 'node:http';
 import {
   httpMetrics,
   installMatrixErrorHandlers,
+  limitInFlight,
   matrixClientErrorHandler,
   loggerOptions,
   matrixFrameworkErrors,
   metricsPlugin,
+  sheddingOptions,
 } from '@rtc-sidecars/http-kit';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import type { WellKnownConfig } from './config.ts';
 import { buildDocuments } from './documents.ts';
@@ -39,15 +37,6 @@ const CORS: FastifyCorsOptions = {
   // headers a strict preflight requires: nginx-based setups did, and probes expect it.
   strictPreflight: false,
 };
-
-/** Routes that answer even under pressure: liveness probes and scrapes must see an overload. */
-const NEVER_SHED = new Set(['/healthz', '/metrics']);
-
-/** The answer to a shed request (with `Retry-After: 5` and CORS). */
-const OVERLOADED = Object.freeze({
-  errcode: 'M_UNKNOWN',
-  error: 'The service is overloaded; retry later',
-});
 
 /**
  * Builds the well-known service without listening: discovery documents, MSC4143 transports,
@@ -95,37 +84,15 @@ export function buildApp(config: WellKnownConfig, options: BuildAppOptions = {})
   // Load shedding: while the event loop lags, refuse new work at once with a Matrix 503 (CORS
   // already set by the hook above) instead of queueing it. The pre-rendered documents are
   // answered before Fastify and never shed: they cost less than a refusal would.
-  void app.register(underPressure, {
-    maxEventLoopDelay: config.maxEventLoopDelayMs,
-    sampleInterval: 500,
-    pressureHandler: (request, reply) => {
-      // Not answering here lets the request through (the plugin's documented contract).
-      if (NEVER_SHED.has(request.routeOptions.url ?? '')) return;
-      void reply.code(503).header('retry-after', '5').send(OVERLOADED);
-    },
+  void app.register(underPressure, sheddingOptions(config.maxEventLoopDelayMs));
+  // Admission limit: transports checks wait on the homeserver (whoami).
+  limitInFlight(app, {
+    maxInFlight: config.maxInFlight,
+    counts: (request) =>
+      (TRANSPORTS_PATHS as readonly string[]).includes(request.routeOptions.url ?? ''),
+    // Set here too: this hook may run before the CORS plugin's.
+    headers: { 'access-control-allow-origin': '*' },
   });
-  // Admission limit: transports checks wait on the homeserver (whoami), a queue the event-loop
-  // delay cannot see. Past `maxInFlight` unanswered checks, new ones are refused at once.
-  const admitted = new WeakSet<FastifyRequest>();
-  let inFlight = 0;
-  const release = async (request: FastifyRequest): Promise<void> => {
-    if (admitted.delete(request)) inFlight--;
-  };
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.routeOptions.url ?? '';
-    if (config.maxInFlight === 0 || !(TRANSPORTS_PATHS as readonly string[]).includes(path)) return;
-    if (inFlight >= config.maxInFlight) {
-      // Set here too: this hook may run before the CORS plugin's.
-      return reply
-        .code(503)
-        .headers({ 'retry-after': '5', 'access-control-allow-origin': '*' })
-        .send(OVERLOADED);
-    }
-    inFlight++;
-    admitted.add(request);
-  });
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
   installMatrixErrorHandlers(app);
   void app.register(metricsPlugin, { registry });
 
