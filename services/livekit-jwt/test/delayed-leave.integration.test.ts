@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadServiceConfig } from '../src/config.ts';
+import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
 import { FakeVerifier, getTokenBody, jwtOf } from './helpers.ts';
 
 const HS = 'example.com';
@@ -34,6 +34,42 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   const rooms: Room[] = [];
   let csApi = '';
 
+  /** The service against this file's SFU and homeserver; `env` adds settings. */
+  function config(env: Record<string, string> = {}): ServiceConfig {
+    return loadServiceConfig({
+      LIVEKIT_URL: sfu.wsUrl,
+      LIVEKIT_KEY: KEY,
+      LIVEKIT_SECRET: SECRET,
+      LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
+      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
+      LIVEKIT_JWT_RATE_LIMIT: '0',
+      ...env,
+    }).config;
+  }
+
+  /** Gets a token from `service` that delegates `delayId`, and joins the SFU with it. */
+  async function joinDelegated(
+    service: FastifyInstance,
+    roomId: string,
+    delayId: string,
+    delayTimeout: number,
+  ): Promise<Room> {
+    const res = await service.inject({
+      method: 'POST',
+      url: '/get_token',
+      payload: getTokenBody(HS, {
+        room_id: roomId,
+        delay_id: delayId,
+        delay_timeout: delayTimeout,
+      }),
+    });
+    expect(res.statusCode).toBe(200);
+    const room = new Room();
+    rooms.push(room);
+    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    return room;
+  }
+
   beforeAll(async () => {
     homeserver = createServer((req, res) => {
       const path = req.url ?? '';
@@ -50,15 +86,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       apiSecret: SECRET,
       webhookUrls: [`http://127.0.0.1:${port}/sfu_webhook`],
     });
-    const { config } = loadServiceConfig({
-      LIVEKIT_URL: sfu.wsUrl,
-      LIVEKIT_KEY: KEY,
-      LIVEKIT_SECRET: SECRET,
-      LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
-      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
-      LIVEKIT_JWT_RATE_LIMIT: '0',
-    });
-    app = await buildApp({ config, verifier: new FakeVerifier(), logStream: false });
+    app = await buildApp({ config: config(), verifier: new FakeVerifier(), logStream: false });
     await app.listen({ host: '127.0.0.1', port });
   });
   afterAll(async () => {
@@ -71,19 +99,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   });
 
   it('should restart while the member is connected and send once when it leaves', async () => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/get_token',
-      payload: getTokenBody(HS, {
-        room_id: '!call:example.com',
-        delay_id: 'syd_alive',
-        delay_timeout: 2_000,
-      }),
-    });
-    expect(res.statusCode).toBe(200);
-    const room = new Room();
-    rooms.push(room);
-    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    const room = await joinDelegated(app, '!call:example.com', 'syd_alive', 2_000);
 
     // Restarted at once on join, then every 1.6 s: the member outlives its 2 s delay.
     await until(() => calls.filter((c) => c === 'syd_alive/restart').length >= 3, 'restarts');
@@ -98,17 +114,15 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   });
 
   it('should act only on the latest delegation of a member', async () => {
-    const body = (delayId: string) =>
-      getTokenBody(HS, { room_id: '!other:example.com', delay_id: delayId, delay_timeout: 60_000 });
-    expect(
-      (await app.inject({ method: 'POST', url: '/get_token', payload: body('syd_old') }))
-        .statusCode,
-    ).toBe(200);
-    const res = await app.inject({ method: 'POST', url: '/get_token', payload: body('syd_new') });
-    expect(res.statusCode).toBe(200);
-    const room = new Room();
-    rooms.push(room);
-    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    const old = getTokenBody(HS, {
+      room_id: '!other:example.com',
+      delay_id: 'syd_old',
+      delay_timeout: 60_000,
+    });
+    expect((await app.inject({ method: 'POST', url: '/get_token', payload: old })).statusCode).toBe(
+      200,
+    );
+    const room = await joinDelegated(app, '!other:example.com', 'syd_new', 60_000);
     await until(() => calls.includes('syd_new/restart'), 'restart');
     await room.disconnect();
     await until(() => calls.includes('syd_new/send'), 'send');
@@ -121,29 +135,12 @@ describe('delegated delayed leave with a real LiveKit server', () => {
 
   it('should find joins and departures without webhooks through the GetParticipant sanity check', async () => {
     // A second instance LiveKit sends no webhooks to: only the sanity check can see the member.
-    const { config } = loadServiceConfig({
-      LIVEKIT_URL: sfu.wsUrl,
-      LIVEKIT_KEY: KEY,
-      LIVEKIT_SECRET: SECRET,
-      LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
-      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
-      LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '1',
-      LIVEKIT_JWT_RATE_LIMIT: '0',
+    checked = await buildApp({
+      config: config({ LIVEKIT_SANITY_CHECK_INTERVAL_SECONDS: '1' }),
+      verifier: new FakeVerifier(),
+      logStream: false,
     });
-    checked = await buildApp({ config, verifier: new FakeVerifier(), logStream: false });
-    const res = await checked.inject({
-      method: 'POST',
-      url: '/get_token',
-      payload: getTokenBody(HS, {
-        room_id: '!quiet:example.com',
-        delay_id: 'syd_quiet',
-        delay_timeout: 60_000,
-      }),
-    });
-    expect(res.statusCode).toBe(200);
-    const room = new Room();
-    rooms.push(room);
-    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    const room = await joinDelegated(checked, '!quiet:example.com', 'syd_quiet', 60_000);
     await until(() => calls.includes('syd_quiet/restart'), 'restart after a sweep');
     await room.disconnect();
     await until(() => calls.includes('syd_quiet/send'), 'send after a sweep');
