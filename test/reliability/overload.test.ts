@@ -28,6 +28,24 @@ async function underPressure(app: FastifyInstance): Promise<void> {
   throw new Error('the app never reported pressure after 10 blocked samples');
 }
 
+/** The answer every refusal must carry, spelled out here as the wire contract. */
+const OVERLOADED_ANSWER = {
+  errcode: 'M_UNKNOWN',
+  error: 'The service is overloaded; retry later',
+};
+
+/** A valid legacy token request: refused only for the load, never for its content. */
+const TOKEN_REQUEST = {
+  method: 'POST' as const,
+  url: '/sfu/get',
+  headers: { 'content-type': 'application/json' },
+  payload: {
+    room: '!room:example.com',
+    openid_token: { access_token: VALID_TOKEN, matrix_server_name: 'example.com' },
+    device_id: 'DEVICE',
+  },
+};
+
 const verifier = new RecordingVerifier();
 let tokenApp: FastifyInstance;
 let wellKnownApp: FastifyInstance;
@@ -58,21 +76,9 @@ describe('load shedding', () => {
   it('should refuse a livekit-jwt token request with 503 M_UNKNOWN and the CORS block, without verifying it', async () => {
     await underPressure(tokenApp);
     const before = verifier.calls.length;
-    const res = await tokenApp.inject({
-      method: 'POST',
-      url: '/sfu/get',
-      headers: { 'content-type': 'application/json' },
-      payload: {
-        room: '!room:example.com',
-        openid_token: { access_token: VALID_TOKEN, matrix_server_name: 'example.com' },
-        device_id: 'DEVICE',
-      },
-    });
+    const res = await tokenApp.inject(TOKEN_REQUEST);
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({
-      errcode: 'M_UNKNOWN',
-      error: 'The service is overloaded; retry later',
-    });
+    expect(res.json()).toEqual(OVERLOADED_ANSWER);
     expect(res.headers).toMatchObject(CORS_HEADERS);
     expect(res.headers['retry-after']).toBe('5');
     expect(verifier.calls.length).toBe(before);
@@ -98,10 +104,7 @@ describe('load shedding', () => {
       headers: { authorization: 'Bearer token', origin: 'https://app.element.io' },
     });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({
-      errcode: 'M_UNKNOWN',
-      error: 'The service is overloaded; retry later',
-    });
+    expect(res.json()).toEqual(OVERLOADED_ANSWER);
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.headers['retry-after']).toBe('5');
   });
@@ -137,29 +140,16 @@ describe('livekit-jwt admission limit', () => {
       logStream: false,
     });
     try {
-      const request = {
-        method: 'POST' as const,
-        url: '/sfu/get',
-        headers: { 'content-type': 'application/json' },
-        payload: {
-          room: '!room:example.com',
-          openid_token: { access_token: VALID_TOKEN, matrix_server_name: 'example.com' },
-          device_id: 'DEVICE',
-        },
-      };
-      const first = app.inject(request);
+      const first = app.inject(TOKEN_REQUEST);
       await new Promise((resolve) => setImmediate(resolve));
-      const second = await app.inject(request);
+      const second = await app.inject(TOKEN_REQUEST);
       expect(second.statusCode).toBe(503);
-      expect(second.json()).toEqual({
-        errcode: 'M_UNKNOWN',
-        error: 'The service is overloaded; retry later',
-      });
+      expect(second.json()).toEqual(OVERLOADED_ANSWER);
       expect(second.headers).toMatchObject(CORS_HEADERS);
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       release();
       expect((await first).statusCode).toBe(200);
-      expect((await app.inject(request)).statusCode).toBe(200);
+      expect((await app.inject(TOKEN_REQUEST)).statusCode).toBe(200);
     } finally {
       await app.close();
     }
@@ -195,10 +185,7 @@ describe('well-known admission limit', () => {
       while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       const second = await app.inject(request);
       expect(second.statusCode).toBe(503);
-      expect(second.json()).toEqual({
-        errcode: 'M_UNKNOWN',
-        error: 'The service is overloaded; retry later',
-      });
+      expect(second.json()).toEqual(OVERLOADED_ANSWER);
       expect(second.headers['access-control-allow-origin']).toBe('*');
       expect(held).toHaveLength(1);
       const answer = (res: ServerResponse | undefined): void => {
