@@ -82,7 +82,7 @@ describe('RedisJobStore', () => {
 
   it('should lease each job for its share of delay_timeout, as leaseFor says', async () => {
     const store = await open();
-    const timeouts = [2_000, 8_000, 40_000, 600_000];
+    const timeouts = [1_000, 8_000, 40_000, 600_000];
     for (const delayTimeoutMs of timeouts) {
       const params = { ...PARAMS, delayTimeoutMs, identity: String(delayTimeoutMs) };
       await store.put(jobKey('ROOM', params.identity), { ...newRecord(params, 0), dueAt: 0 });
@@ -94,8 +94,8 @@ describe('RedisJobStore', () => {
       );
       expect(score).toBe(100 + leaseFor(DEFAULT_LEASE, delayTimeoutMs));
     }
-    // 1 s floor, 15 % in between, 15 s ceiling.
-    expect(timeouts.map((t) => leaseFor(DEFAULT_LEASE, t))).toEqual([1000, 1200, 6000, 15_000]);
+    // 250 ms floor, 10 % in between, 15 s ceiling.
+    expect(timeouts.map((t) => leaseFor(DEFAULT_LEASE, t))).toEqual([250, 800, 4000, 15_000]);
   });
 
   it('should fence a claimant whose lease ran out and was taken over', async () => {
