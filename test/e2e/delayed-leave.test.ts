@@ -140,6 +140,22 @@ describe(
       return { user, roomId, stateKey, delayId, joined, room, connectingAt, steps };
     }
 
+    /** Hangs up and waits for the leave (empty membership) in the room state: the time it took. */
+    async function hangUpUntilLeave(call: InCall, label: string): Promise<number> {
+      await call.room.disconnect();
+      const { ms } = await timings.measure(label, () =>
+        until(
+          'leave (empty membership) in the room state',
+          async () => {
+            const content = await currentMembership(call.user.client, call.roomId, call.stateKey);
+            return isLeave(content) ? content : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 250, diagnose: () => diagnose(call) },
+        ),
+      );
+      return ms;
+    }
+
     it('should publish the leave as soon as a member hangs up, long before its delay', async () => {
       const call = await enterCall(alice, 60_000);
       const { client } = call.user;
@@ -157,17 +173,7 @@ describe(
       );
       expect(await currentMembership(client, call.roomId, call.stateKey)).toEqual(call.joined);
 
-      await call.room.disconnect();
-      const { ms } = await timings.measure('hang up → leave in room state', () =>
-        until(
-          'leave (empty membership) in the room state',
-          async () => {
-            const content = await currentMembership(client, call.roomId, call.stateKey);
-            return isLeave(content) ? content : undefined;
-          },
-          { timeoutMs: 30_000, intervalMs: 250, diagnose: () => diagnose(call) },
-        ),
-      );
+      const ms = await hangUpUntilLeave(call, 'hang up → leave in room state');
       console.log(`delayed leave: leave in room state ${ms.toFixed(0)} ms after hang-up`);
       expect(ms).toBeLessThan(10_000);
       expect(Date.now()).toBeLessThan(restartedAt + 60_000);
@@ -204,17 +210,7 @@ describe(
       expect(since, 'the delayed leave is still scheduled').toBeDefined();
       expect(since).toBeGreaterThan(call.connectingAt + delayMs);
 
-      await call.room.disconnect();
-      const { ms } = await timings.measure('hang up → leave in room state (short delay)', () =>
-        until(
-          'leave (empty membership) in the room state',
-          async () => {
-            const content = await currentMembership(client, call.roomId, call.stateKey);
-            return isLeave(content) ? content : undefined;
-          },
-          { timeoutMs: 30_000, intervalMs: 250, diagnose: () => diagnose(call) },
-        ),
-      );
+      const ms = await hangUpUntilLeave(call, 'hang up → leave in room state (short delay)');
       console.log(`delayed leave (${delayMs} ms): leave ${ms.toFixed(0)} ms after hang-up`);
       expect(await delayedSince(client, call.delayId)).toBeUndefined();
     });
