@@ -151,11 +151,19 @@ export function send(
 }
 
 /** The q-quantile (0–1) of `values`, rounded to 0.1 ms; 0 for none. */
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const value = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return Math.round(value * 10) / 10;
+}
+
+/** The q-quantile (0–1) of the outcomes' latencies in ms, as {@link quantile} rounds it. */
+export function latencyQuantile(outcomes: readonly Outcome[], q: number): number {
+  return quantile(
+    outcomes.map((o) => o.ms),
+    q,
+  );
 }
 
 /** Counts values by key, e.g. statuses or error codes. */

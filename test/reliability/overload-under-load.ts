@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptOptions } from '../harness/index.ts';
 import {
   type Outcome,
-  quantile,
+  latencyQuantile,
   type RequestKind,
   send,
   serviceName,
@@ -95,14 +95,8 @@ console.log(
     capacity: {
       rps: Math.round(capacityRps),
       concurrency: opts.concurrency,
-      p50Ms: quantile(
-        capacityOk.map((o) => o.ms),
-        0.5,
-      ),
-      p99Ms: quantile(
-        capacityOk.map((o) => o.ms),
-        0.99,
-      ),
+      p50Ms: latencyQuantile(capacityOk, 0.5),
+      p99Ms: latencyQuantile(capacityOk, 0.99),
       failed: capacityOutcomes.length - capacityOk.length,
     },
     overload: {
@@ -111,23 +105,11 @@ console.log(
       seconds: Math.round(elapsedS * 10) / 10,
       admitted: admitted.length,
       admittedRps: Math.round(admitted.length / elapsedS),
-      admittedP50Ms: quantile(
-        admitted.map((o) => o.ms),
-        0.5,
-      ),
-      admittedP99Ms: quantile(
-        admitted.map((o) => o.ms),
-        0.99,
-      ),
-      admittedMaxMs: quantile(
-        admitted.map((o) => o.ms),
-        1,
-      ),
+      admittedP50Ms: latencyQuantile(admitted, 0.5),
+      admittedP99Ms: latencyQuantile(admitted, 0.99),
+      admittedMaxMs: latencyQuantile(admitted, 1),
       shedByStatus: tally(shed.map((o) => o.status ?? 0)),
-      shedP99Ms: quantile(
-        shed.map((o) => o.ms),
-        0.99,
-      ),
+      shedP99Ms: latencyQuantile(shed, 0.99),
       otherFailures: other.length,
       generatorLagP99Ms: Math.round(lag.percentile(99) / 1e6),
       otherByKind: tally(other.map((o) => (o.status === undefined ? o.error : o.status) ?? '?')),

@@ -9,7 +9,7 @@ import { Agent } from 'node:http';
 import { scriptOptions } from '../harness/index.ts';
 import {
   type Outcome,
-  quantile,
+  latencyQuantile,
   type RequestKind,
   send,
   startHomeserver,
@@ -80,14 +80,8 @@ async function closeWindow(): Promise<void> {
     atS: Math.round((performance.now() - start) / 1000),
     requests: outcomes.length,
     errors: errors.length,
-    p50Ms: quantile(
-      outcomes.map((o) => o.ms),
-      0.5,
-    ),
-    p99Ms: quantile(
-      outcomes.map((o) => o.ms),
-      0.99,
-    ),
+    p50Ms: latencyQuantile(outcomes, 0.5),
+    p99Ms: latencyQuantile(outcomes, 0.99),
     ...(errors.length > 0
       ? { errorKinds: tally(errors.map((o) => o.error ?? String(o.status))) }
       : {}),
@@ -135,10 +129,7 @@ console.log(
     rps,
     requests: all.length,
     errors: all.filter((o) => !o.good).length,
-    p99Ms: quantile(
-      all.map((o) => o.ms),
-      0.99,
-    ),
+    p99Ms: latencyQuantile(all, 0.99),
     worstWindowP99Ms: Math.max(...windows.map((w) => (w as { p99Ms: number }).p99Ms)),
     rssStartMiB: {
       'livekit-jwt': startProbe['livekit-jwt'].rssMiB,
