@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
 import { jobKey } from './job-codec.ts';
-import { type LeasePolicy, MemoryJobStore, type StoredJob } from './job-store.ts';
-import type { LeaveRecord } from './leave-machine.ts';
+import { MemoryJobStore, type StoredJob } from './job-store.ts';
+import type { LeasePolicy, LeaveRecord } from './leave-machine.ts';
 import type { DelayedEventAction } from './leave-types.ts';
 
 const params = (delayId: string, identity = 'ID') => ({

@@ -1,5 +1,5 @@
 import { isExpired, jobKey } from './job-codec.ts';
-import { DEFAULT_LEASE, type JobStore, type LeasePolicy, type StoredJob } from './job-store.ts';
+import type { JobStore, StoredJob } from './job-store.ts';
 import {
   type CsApi,
   type DelayedEventsClient,
@@ -9,7 +9,7 @@ import {
   type ParticipantEvent,
   systemClock,
 } from './leave-types.ts';
-import { newRecord, onDue, onEvent, onResult } from './leave-machine.ts';
+import { LEASE, type LeasePolicy, newRecord, onDue, onEvent, onResult } from './leave-machine.ts';
 
 /** Thrown by {@link DelayedLeaveJobs.register} once the service is shutting down. */
 export class JobsClosedError extends Error {
@@ -36,7 +36,7 @@ export interface DelayedLeaveJobsDeps {
    * due by another replica, leases run out). `Infinity` for a store only this process writes.
    */
   readonly pollMs?: number;
-  /** How long a claimed job stays with its claimant; default {@link DEFAULT_LEASE}. */
+  /** How long a claimed job stays with its claimant; default `LEASE`. */
   readonly lease?: LeasePolicy;
 }
 
@@ -82,7 +82,7 @@ export class DelayedLeaveJobs {
     this.onError = deps.onError ?? (() => undefined);
     this.onRecover = deps.onRecover ?? (() => undefined);
     this.pollMs = deps.pollMs ?? Infinity;
-    this.lease = deps.lease ?? DEFAULT_LEASE;
+    this.lease = deps.lease ?? LEASE;
   }
 
   /** Purges jobs the homeserver has certainly fired by now, then starts acting on the rest. */

@@ -1,4 +1,4 @@
-import type { LeaveRecord } from './leave-machine.ts';
+import { type LeasePolicy, type LeaveRecord, leaseOf } from './leave-machine.ts';
 
 /**
  * A job as read from a store: its key (`json([room, identity])`), its record and the version
@@ -9,36 +9,6 @@ export interface StoredJob {
   readonly key: string;
   readonly record: LeaveRecord;
   readonly version: number;
-}
-
-/**
- * How long a claimed job stays with its claimant: a fraction of its `delay_timeout`, within
- * bounds. Long enough that a homeserver call normally ends inside it (a late one only repeats
- * an idempotent call), short enough that if the claimant dies, another replica restarts the
- * event before the homeserver fires it (the restart is due at 80 %, so the fraction stays below
- * the remaining 20 %).
- */
-export interface LeasePolicy {
-  readonly minMs: number;
-  readonly maxMs: number;
-  readonly fraction: number;
-}
-
-/**
- * The service's lease: 10 % of `delay_timeout`, between 250 ms and 15 s. With restarts at 80 %
- * and a 250 ms poll, a dead claimant's restart is taken over by 90 % plus a poll, inside the
- * homeserver's delay for any `delay_timeout` from about 3 s; a homeserver slower than the lease
- * only sees an idempotent restart or send twice.
- */
-export const DEFAULT_LEASE: LeasePolicy = Object.freeze({
-  minMs: 250,
-  maxMs: 15_000,
-  fraction: 0.1,
-});
-
-/** The lease of a job with this `delay_timeout` (the Redis claim script computes the same). */
-export function leaseFor(policy: LeasePolicy, delayTimeoutMs: number): number {
-  return Math.min(policy.maxMs, Math.max(policy.minMs, delayTimeoutMs * policy.fraction));
 }
 
 /** The store refused an operation because it cannot be reached (Redis down). */
@@ -63,7 +33,7 @@ export interface JobStore {
   remove(job: StoredJob): Promise<boolean>;
   /**
    * Atomically claims up to `limit` jobs due at `now`: each one's due time moves to the end of
-   * its lease ({@link leaseFor}) and its version is bumped, so exactly one claimant can write its
+   * its lease (`leaseOf`) and its version is bumped, so exactly one claimant can write its
    * result, and another replica takes the job over only once the lease has run out.
    */
   claimDue(now: number, lease: LeasePolicy, limit: number): Promise<StoredJob[]>;
@@ -107,7 +77,7 @@ export class MemoryJobStore implements JobStore {
     for (const [key, job] of this.jobs) {
       if (claimed.length >= limit) break;
       if (job.record.dueAt > now) continue;
-      const leaseUntil = now + leaseFor(lease, job.record.params.delayTimeoutMs);
+      const leaseUntil = now + leaseOf(job.record.params.delayTimeoutMs, lease);
       const next = { record: { ...job.record, dueAt: leaseUntil }, version: ++this.versions };
       this.jobs.set(key, next);
       // The claimant acts on the record as it was due, and owns the new version.

@@ -30,6 +30,39 @@ export interface LeaveRecord {
 export const MAX_UNCONTACTED_MS = 60 * 60 * 1000;
 /** Restart at this fraction of `delay_timeout` after the previous successful restart. */
 export const RESTART_FRACTION = 0.8;
+/**
+ * A claim's lease: `fraction` of the job's `delay_timeout`, within [minMs, maxMs]. Stores apply
+ * it per job (the Redis claim script evaluates the same formula in Lua).
+ */
+export interface LeasePolicy {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly fraction: number;
+}
+
+/**
+ * How long a claimed job stays with its claimant before another replica may take it over:
+ * 10 % of `delay_timeout`, between 1 s (longer than a homeserver call normally takes, so a
+ * healthy claimant finishes inside it) and 15 s. A call that outlives it is repeated elsewhere
+ * (restart and send are idempotent at the homeserver, but the repeat is wasted work).
+ */
+export const LEASE: LeasePolicy = Object.freeze({ minMs: 1000, maxMs: 15_000, fraction: 0.1 });
+
+/** The lease of a job with this `delay_timeout` under `policy`. */
+export function leaseOf(delayTimeoutMs: number, policy: LeasePolicy = LEASE): number {
+  return Math.min(policy.maxMs, Math.max(policy.minMs, delayTimeoutMs * policy.fraction));
+}
+
+/**
+ * Time from a successful restart to the next: 80 % of `delay_timeout` as the reference does, but
+ * early enough that if the replica doing it dies, another one takes over when the lease ends and
+ * still restarts before the homeserver fires the event (two leases before it); never less than
+ * half the delay.
+ */
+export function restartIntervalOf(delayTimeoutMs: number): number {
+  const beforeTakeover = delayTimeoutMs - 2 * leaseOf(delayTimeoutMs);
+  return Math.max(delayTimeoutMs / 2, Math.min(delayTimeoutMs * RESTART_FRACTION, beforeTakeover));
+}
 const BACKOFF_INITIAL_MS = 1000;
 const BACKOFF_FACTOR = 1.5;
 const BACKOFF_MAX_MS = 60_000;
@@ -120,7 +153,7 @@ export function onResult(
   if (result.outcome === 'retry') return backoff(record, result, now, random, 'restart_failed');
   return {
     ...record,
-    dueAt: now + record.params.delayTimeoutMs * RESTART_FRACTION,
+    dueAt: now + restartIntervalOf(record.params.delayTimeoutMs),
     deadline: now + windowOf(record.params),
     attempt: 0,
     restartedAt: now,

@@ -39,7 +39,7 @@ return 1
 /**
  * ARGV: now, limit, lease min, lease max, lease fraction → flat {key, value, version, …} of the
  * claimed jobs. A claimed job's due time moves to the end of its lease, `fraction` of its
- * `DelayTimeout` (ns) within [min, max] as `leaseFor` computes it (no other replica sees it due
+ * `DelayTimeout` (ns) within [min, max] as `leaseOf` computes it (no other replica sees it due
  * before then), and its version is bumped (a claimant whose lease ran out can no longer write).
  * Due entries whose job is gone are cleaned up on the way.
  */

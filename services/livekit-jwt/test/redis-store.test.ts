@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DelayedLeaveJobs } from '../src/delayed-leave-jobs.ts';
 import { encodeJob, jobKey } from '../src/job-codec.ts';
-import { DEFAULT_LEASE, JobStoreUnavailableError, leaseFor } from '../src/job-store.ts';
-import { newRecord } from '../src/leave-machine.ts';
+import { JobStoreUnavailableError } from '../src/job-store.ts';
+import { LEASE, leaseOf, newRecord } from '../src/leave-machine.ts';
 import type { DelayedEventAction, JobOutcome } from '../src/leave-types.ts';
 import { RedisConnectError, RedisJobStore } from '../src/redis-job-store.ts';
 
@@ -80,22 +80,22 @@ describe('RedisJobStore', () => {
     expect((await a.claimDue(60_000, lease, 500)).length).toBe(200);
   });
 
-  it('should lease each job for its share of delay_timeout, as leaseFor says', async () => {
+  it('should lease each job for its share of delay_timeout, as leaseOf says', async () => {
     const store = await open();
     const timeouts = [1_000, 8_000, 40_000, 600_000];
     for (const delayTimeoutMs of timeouts) {
       const params = { ...PARAMS, delayTimeoutMs, identity: String(delayTimeoutMs) };
       await store.put(jobKey('ROOM', params.identity), { ...newRecord(params, 0), dueAt: 0 });
     }
-    await store.claimDue(100, DEFAULT_LEASE, 10);
+    await store.claimDue(100, LEASE, 10);
     for (const delayTimeoutMs of timeouts) {
       const score = Number(
         await raw.zscore('lk-jwt:jobs:due', jobKey('ROOM', String(delayTimeoutMs))),
       );
-      expect(score).toBe(100 + leaseFor(DEFAULT_LEASE, delayTimeoutMs));
+      expect(score).toBe(100 + leaseOf(delayTimeoutMs));
     }
-    // 250 ms floor, 10 % in between, 15 s ceiling.
-    expect(timeouts.map((t) => leaseFor(DEFAULT_LEASE, t))).toEqual([250, 800, 4000, 15_000]);
+    // 1 s floor, 10 % in between, 15 s ceiling.
+    expect(timeouts.map((t) => leaseOf(t))).toEqual([1000, 1000, 4000, 15_000]);
   });
 
   it('should fence a claimant whose lease ran out and was taken over', async () => {

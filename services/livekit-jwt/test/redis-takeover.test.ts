@@ -69,8 +69,8 @@ describe('a replica dying mid-call', () => {
     const b = await replica('B');
     closers.push(() => b.jobs.close());
 
-    // The next restart is due at 80 % (4.8 s); A claims it and hangs; its lease (10 %: 0.6 s)
-    // runs out and B restarts, before the 6 s the homeserver waits.
+    // The next restart is due 4 s after the last (6 s minus two 1 s leases); A claims it and
+    // hangs; its lease runs out and B restarts, before the 6 s the homeserver waits.
     await expect
       .poll(() => calls.filter((c) => c.replica === 'B').length, { timeout: 10_000 })
       .toBeGreaterThanOrEqual(1);
