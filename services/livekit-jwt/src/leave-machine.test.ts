@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
+import { leaseOf, restartIntervalOf } from './leave-machine.ts';
 import { jobKey } from './job-codec.ts';
 import { MemoryJobStore } from './job-store.ts';
 import type {
@@ -197,5 +198,23 @@ describe('the delayed leave state machine', () => {
     expect(calls.map((c) => c.action)).toEqual(['restart', 'send']);
     expect(ids).toEqual(['syd_abc', 'syd_new']);
     expect(outcomes).toEqual(['replaced', 'sent']);
+  });
+});
+
+describe('lease and restart interval', () => {
+  it('should lease 10 % of delay_timeout between 1 s and 15 s', () => {
+    expect([1_000, 8_000, 40_000, 600_000].map((d) => leaseOf(d))).toEqual([
+      1000, 1000, 4000, 15_000,
+    ]);
+  });
+
+  it('should restart at 80 % unless a takeover after a lease would come too late', () => {
+    // 10 s and more: the reference's 80 %; below: two leases before the deadline; never < 50 %.
+    expect([60_000, 10_000, 6_000, 3_000, 1_000].map(restartIntervalOf)).toEqual([
+      48_000, 8_000, 4_000, 1_500, 500,
+    ]);
+    for (const d of [3_000, 6_000, 10_000, 60_000, 600_000]) {
+      expect(restartIntervalOf(d) + leaseOf(d)).toBeLessThan(d);
+    }
   });
 });
