@@ -127,7 +127,10 @@ async function callDelayedEvent(
     const text = await readText(response);
     const status = response.statusCode;
     if (status === 200 || status === 204) return { outcome: 'ok' };
-    if (status === 404) return { outcome: 'not_found' };
+    // 404: unknown or already finalised. 409: the finalised-events revision of MSC4140 answers
+    // it for an action on an event already sent or cancelled (Synapse after 1.163): the same
+    // "nothing left to do" for the job, not a reason to retry until the deadline.
+    if (status === 404 || status === 409) return { outcome: 'not_found' };
     if (status === 429) {
       const retryAfterMs = retryAfter(response.headers['retry-after'], text, now);
       return {

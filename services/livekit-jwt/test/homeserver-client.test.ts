@@ -84,7 +84,7 @@ describe('createHomeserverClient', () => {
     await client.close();
   });
 
-  it('should classify 404, 429 with retry_after_ms or Retry-After, and 500', async () => {
+  it('should classify 404 and 409, 429 with retry_after_ms or Retry-After, and 500', async () => {
     const NOW = Date.parse('Fri, 27 Nov 2026 12:00:00 GMT');
     const client = createHomeserverClient({
       overrides: new Map(),
@@ -95,6 +95,7 @@ describe('createHomeserverClient', () => {
     const target = { baseUrl: csApiUrl, trusted: true };
     const cases: [Handler, unknown][] = [
       [(_q, s) => s.writeHead(404).end('{"errcode":"M_NOT_FOUND"}'), { outcome: 'not_found' }],
+      [(_q, s) => s.writeHead(409).end('{"errcode":"M_UNKNOWN"}'), { outcome: 'not_found' }],
       [
         (_q, s) => s.writeHead(429).end('{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":2500}'),
         // Rounded up to whole seconds, as the reference does.
