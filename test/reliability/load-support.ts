@@ -1,7 +1,9 @@
 // Shared by the load scripts (overload-under-load.ts, soak.ts, sigterm-under-load.ts): a loopback
-// homeserver, a service started as a process from its real server.ts, and one request of each
-// kind with its latency.
+// homeserver, a service started as a process from its real server.ts (or, with `dist`, built and
+// started as production runs it), and one request of each kind with its latency.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -22,12 +24,87 @@ export function serviceName(value: string): ServiceName {
   throw new Error(`--service wants livekit-jwt or well-known, got "${value}"`);
 }
 
+const TASKSET = '/usr/bin/taskset';
+
+/** Whether processes can be pinned to cores here (`taskset` exists). */
+export const canPin = existsSync(TASKSET);
+
+/**
+ * `command args` run on the CPU list `cpus` (taskset syntax, e.g. "1" or "0-1") when taskset
+ * exists and `cpus` is given; otherwise unchanged. The load scripts pin the service to one core
+ * and the homeserver and load generator to the other, as bench/ does.
+ */
+export function pinned(
+  cpus: string | undefined,
+  command: string,
+  args: readonly string[],
+): [string, string[]] {
+  return cpus !== undefined && canPin
+    ? [TASKSET, ['-c', cpus, command, ...args]]
+    : [command, [...args]];
+}
+
+/** Pins this process (the load generator) to the CPU list `cpus`, where taskset exists. */
+export function pinSelf(cpus: string): boolean {
+  if (!canPin) return false;
+  return spawnSync(TASKSET, ['-p', '-c', cpus, String(process.pid)]).status === 0;
+}
+
+/**
+ * The node flags production runs a service with: those of its `start:dist` script
+ * (`node <flags> dist/server.js`), which docker/service.Dockerfile sets as NODE_OPTIONS too.
+ */
+export function productionNodeFlags(service: ServiceName): string[] {
+  const pkg = JSON.parse(
+    readFileSync(join(repoRoot, 'services', service, 'package.json'), 'utf8'),
+  ) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.['start:dist'] ?? '').split(/\s+/).filter((w) => w !== '');
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js') {
+    throw new Error(`${service}: start:dist is not "node <flags> dist/server.js"`);
+  }
+  return words.slice(1, -1);
+}
+
+/** The workspace packages each service runs with, in build order. */
+const BUILD_ORDER: Record<ServiceName, readonly string[]> = {
+  'livekit-jwt': ['packages/config', 'packages/http-kit', 'packages/matrix-openid'],
+  'well-known': ['packages/config', 'packages/http-kit'],
+};
+
+/** Builds a service and its workspace packages with tsc (as the image does); its dist/server.js. */
+export function buildService(service: ServiceName): string {
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const pkg of [...BUILD_ORDER[service], `services/${service}`]) {
+    const built = spawnSync(
+      process.execPath,
+      [tsc, '-p', join(repoRoot, pkg, 'tsconfig.build.json')],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (built.status !== 0) throw new Error(`building ${pkg} failed`);
+  }
+  return join(repoRoot, 'services', service, 'dist', 'server.js');
+}
+
+/** How a service process is started. */
+export interface LaunchOptions {
+  /** Build it and run dist/server.js as production does, instead of src/server.ts from source. */
+  readonly dist?: boolean;
+  /** Node flags; with `dist` the default is {@link productionNodeFlags}, from source none. */
+  readonly nodeFlags?: readonly string[];
+  /** CPU list to pin the process to (taskset), where taskset exists. */
+  readonly cpus?: string;
+}
+
 /**
  * A homeserver process that accepts every OpenID token and access token after `delayMs`
- * (userinfo and whoami alike). Its own process, so it does not share the load generator's loop.
+ * (userinfo and whoami alike). Its own process, so it does not share the load generator's loop;
+ * `cpus` pins it (taskset).
  */
 export async function startHomeserver(
   delayMs: number,
+  cpus?: string,
 ): Promise<{ url: string; proc: RunningProcess }> {
   const port = await freePort();
   const code = `
@@ -39,18 +116,23 @@ export async function startHomeserver(
     server.keepAliveTimeout = 60000;
     server.listen(${String(port)}, '127.0.0.1');
     process.on('SIGTERM', () => process.exit(0));`;
-  const proc = await startProcess(process.execPath, ['-e', code], {
+  const [command, args] = pinned(cpus, process.execPath, ['-e', code]);
+  const proc = await startProcess(command, args, {
     ready: () => tcpOpen(port),
   });
   return { url: `http://127.0.0.1:${String(port)}`, proc };
 }
 
-/** Starts a service's real `server.ts` on a free loopback port; `extraEnv` overrides defaults. */
+/**
+ * Starts a service's real `server.ts` on a free loopback port; `extraEnv` overrides defaults;
+ * `launch` runs it from dist with production's node flags and/or pins it to cores.
+ */
 export async function startService(
   service: ServiceName,
   homeserverUrl: string,
   extraEnv: Record<string, string> = {},
-): Promise<{ port: number; proc: RunningProcess }> {
+  launch: LaunchOptions = {},
+): Promise<{ port: number; proc: RunningProcess; nodeFlags: readonly string[] }> {
   const port = await freePort();
   const env: Record<string, string> =
     service === 'livekit-jwt'
@@ -72,15 +154,17 @@ export async function startService(
           WELL_KNOWN_WHOAMI_CACHE_SECONDS: '0',
           WELL_KNOWN_LOG_LEVEL: 'warn',
         };
-  const proc = await startProcess(
-    process.execPath,
-    ['--conditions=source', join(repoRoot, 'services', service, 'src', 'server.ts')],
-    {
-      env: { ...env, ...extraEnv },
-      ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
-    },
-  );
-  return { port, proc };
+  const nodeFlags = launch.nodeFlags ?? (launch.dist === true ? productionNodeFlags(service) : []);
+  const entry =
+    launch.dist === true
+      ? [buildService(service)]
+      : ['--conditions=source', join(repoRoot, 'services', service, 'src', 'server.ts')];
+  const [command, args] = pinned(launch.cpus, process.execPath, [...nodeFlags, ...entry]);
+  const proc = await startProcess(command, args, {
+    env: { ...env, ...extraEnv },
+    ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
+  });
+  return { port, proc, nodeFlags };
 }
 
 /** What one request ended as: an HTTP status, or a transport error code. */

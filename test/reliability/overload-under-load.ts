@@ -5,6 +5,10 @@
 //   node --conditions=source test/reliability/overload-under-load.ts [--service well-known]
 // `--max-delay-ms 0 --max-in-flight 0` turns shedding off for comparison. Prints one JSON line. Goal: the excess is
 // shed with 503/429, admitted requests keep a bounded latency, nothing else fails.
+// `--dist` runs the service built, with its `start:dist` node flags, as production does
+// (`--node-flags "..."` overrides them, `--node-flags=` for none). `--pin` (where taskset
+// exists) puts the service on core 1 and the homeserver and this load generator on core 0, as
+// bench/ does, so that the generator does not compete with the service for its core.
 import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptOptions } from '../harness/index.ts';
@@ -13,6 +17,7 @@ import {
   latencyQuantile,
   type RequestKind,
   send,
+  pinSelf,
   serviceName,
   startHomeserver,
   startService,
@@ -28,20 +33,30 @@ const opts = scriptOptions({
   'timeout-ms': 30_000,
   'max-delay-ms': undefined,
   'max-in-flight': undefined,
+  dist: false,
+  'node-flags': 'start:dist',
+  pin: false,
 });
 const service = serviceName(opts.service);
 const kind: RequestKind = service === 'livekit-jwt' ? 'token' : 'transports';
 const timeoutMs = opts['timeout-ms'];
 const prefix = service === 'livekit-jwt' ? 'LIVEKIT_JWT' : 'WELL_KNOWN';
 
-const homeserver = await startHomeserver(0);
+const pinnedHere = opts.pin && pinSelf('0');
+const homeserver = await startHomeserver(0, opts.pin ? '0' : undefined);
 const extraEnv: Record<string, string> = {};
 if (opts['max-delay-ms'] !== undefined) {
   extraEnv[`${prefix}_MAX_EVENT_LOOP_DELAY_MS`] = String(opts['max-delay-ms']);
 }
 if (opts['max-in-flight'] !== undefined)
   extraEnv[`${prefix}_MAX_IN_FLIGHT`] = String(opts['max-in-flight']);
-const { port, proc } = await startService(service, homeserver.url, extraEnv);
+const { port, proc, nodeFlags } = await startService(service, homeserver.url, extraEnv, {
+  dist: opts.dist,
+  ...(opts['node-flags'] === 'start:dist'
+    ? {}
+    : { nodeFlags: opts['node-flags'].split(' ').filter((f) => f !== '') }),
+  ...(opts.pin ? { cpus: '1' } : {}),
+});
 // Enough sockets that requests queue in the server, not in the client's pool.
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
@@ -92,6 +107,9 @@ console.log(
     service,
     maxEventLoopDelayMs: opts['max-delay-ms'] ?? 'default',
     maxInFlight: opts['max-in-flight'] ?? 'default',
+    from: opts.dist ? 'dist' : 'source',
+    nodeFlags: nodeFlags.join(' '),
+    pinned: pinnedHere ? 'service core 1, homeserver and generator core 0' : 'no',
     capacity: {
       rps: Math.round(capacityRps),
       concurrency: opts.concurrency,

@@ -2,9 +2,14 @@
 // loopback homeserver process, mixed open-loop traffic at a fixed rate for a fixed time: valid
 // token requests and malformed ones (livekit-jwt), transports checks and discovery documents
 // (well-known). Run from the repository root:
-//   node --conditions=source test/reliability/soak.ts [--minutes 10] [--rps 300]
-// Every `--window-s` it prints one JSON line (requests, errors, p99, each service's event-loop
-// lag p99 and RSS from its /metrics), then a summary line. Goal: 0 errors, RSS drift < 10%.
+//   node --conditions=source test/reliability/soak.ts [--minutes 10] [--rps 300] [--dist]
+// `--dist` builds the services and runs dist/server.js with the node flags of their `start:dist`
+// scripts, as production does (`--node-flags "..."` overrides them, `--node-flags=` for none);
+// without it they run from source with no flags. Every `--window-s` it prints one JSON line (requests, errors, p99, each
+// service's event-loop lag p99 and RSS from its /metrics, RssAnon from /proc), then a summary
+// line. Goal: 0 errors, RSS drift < 10%; the summary gives drift from the RSS before the load and
+// from the end of the first window (after warm-up).
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { scriptOptions } from '../harness/index.ts';
 import {
@@ -17,7 +22,14 @@ import {
   tally,
 } from './load-support.ts';
 
-const opts = scriptOptions({ minutes: 10, rps: 300, 'window-s': 30, 'timeout-ms': 10_000 });
+const opts = scriptOptions({
+  minutes: 10,
+  rps: 300,
+  'window-s': 30,
+  'timeout-ms': 10_000,
+  dist: false,
+  'node-flags': 'start:dist',
+});
 const durationMs = opts.minutes * 60_000;
 const rps = opts.rps;
 const windowMs = opts['window-s'] * 1000;
@@ -32,30 +44,52 @@ const MIX: readonly { kind: RequestKind; service: 'livekit-jwt' | 'well-known'; 
   { kind: 'document', service: 'well-known', ok: 200 },
 ];
 
+const launch = {
+  dist: opts.dist,
+  ...(opts['node-flags'] === 'start:dist'
+    ? {}
+    : { nodeFlags: opts['node-flags'].split(' ').filter((f) => f !== '') }),
+};
 const homeserver = await startHomeserver(0);
 const services = {
-  'livekit-jwt': await startService('livekit-jwt', homeserver.url),
-  'well-known': await startService('well-known', homeserver.url),
+  'livekit-jwt': await startService('livekit-jwt', homeserver.url, {}, launch),
+  'well-known': await startService('well-known', homeserver.url, {}, launch),
 };
+console.log(
+  JSON.stringify({
+    from: opts.dist ? 'dist' : 'source',
+    nodeFlags: {
+      'livekit-jwt': services['livekit-jwt'].nodeFlags.join(' '),
+      'well-known': services['well-known'].nodeFlags.join(' '),
+    },
+  }),
+);
 const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
-/** Event-loop lag p99 (ms) and RSS (MiB) from a service's own prom-client metrics. */
-async function probe(port: number): Promise<{ lagP99Ms: number; rssMiB: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+/** Event-loop lag p99 (ms) and RSS (MiB) from a service's own prom-client metrics, RssAnon from /proc. */
+async function probe(service: {
+  port: number;
+  proc: { pid: number };
+}): Promise<{ lagP99Ms: number; rssMiB: number; rssAnonMiB: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${String(service.port)}/metrics`)).text();
   const value = (name: string): number =>
     Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const status = readFileSync(`/proc/${String(service.proc.pid)}/status`, 'utf8');
+  const anonKb = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
   return {
     lagP99Ms: Math.round(value('nodejs_eventloop_lag_p99_seconds') * 10_000) / 10,
     rssMiB: Math.round(value('process_resident_memory_bytes') / 2 ** 20),
+    rssAnonMiB: Math.round(anonKb / 1024),
   };
 }
 
 type Probe = Awaited<ReturnType<typeof probe>>;
+type ServiceKey = 'livekit-jwt' | 'well-known';
 
-async function probes(): Promise<Record<'livekit-jwt' | 'well-known', Probe>> {
+async function probes(): Promise<Record<ServiceKey, Probe>> {
   return {
-    'livekit-jwt': await probe(services['livekit-jwt'].port),
-    'well-known': await probe(services['well-known'].port),
+    'livekit-jwt': await probe(services['livekit-jwt']),
+    'well-known': await probe(services['well-known']),
   };
 }
 
@@ -69,7 +103,7 @@ let window: Promise<Tagged>[] = [];
 const start = performance.now();
 let windowStart = start;
 let scheduled = 0;
-const windows: unknown[] = [];
+const windows: { p99Ms: number; services: Record<ServiceKey, Probe> }[] = [];
 
 async function closeWindow(): Promise<void> {
   const outcomes = await Promise.all(window);
@@ -120,8 +154,14 @@ await Promise.all([
   homeserver.proc.stop(),
 ]);
 
-const drift = (name: 'livekit-jwt' | 'well-known'): number =>
-  Math.round((endProbe[name].rssMiB / startProbe[name].rssMiB - 1) * 1000) / 10;
+const firstWindow = windows[0]?.services ?? startProbe;
+/** RSS growth in % from `from` to the end. */
+const drift = (from: Record<ServiceKey, Probe>, name: ServiceKey): number =>
+  Math.round((endProbe[name].rssMiB / from[name].rssMiB - 1) * 1000) / 10;
+const perService = <T>(f: (name: ServiceKey) => T): Record<ServiceKey, T> => ({
+  'livekit-jwt': f('livekit-jwt'),
+  'well-known': f('well-known'),
+});
 console.log(
   JSON.stringify({
     summary: true,
@@ -129,16 +169,17 @@ console.log(
     rps,
     requests: all.length,
     errors: all.filter((o) => !o.good).length,
+    p50Ms: latencyQuantile(all, 0.5),
     p99Ms: latencyQuantile(all, 0.99),
-    worstWindowP99Ms: Math.max(...windows.map((w) => (w as { p99Ms: number }).p99Ms)),
-    rssStartMiB: {
-      'livekit-jwt': startProbe['livekit-jwt'].rssMiB,
-      'well-known': startProbe['well-known'].rssMiB,
-    },
-    rssEndMiB: {
-      'livekit-jwt': endProbe['livekit-jwt'].rssMiB,
-      'well-known': endProbe['well-known'].rssMiB,
-    },
-    rssDriftPercent: { 'livekit-jwt': drift('livekit-jwt'), 'well-known': drift('well-known') },
+    worstWindowP99Ms: Math.max(...windows.map((w) => w.p99Ms)),
+    rssStartMiB: perService((n) => startProbe[n].rssMiB),
+    rssAfterFirstWindowMiB: perService((n) => firstWindow[n].rssMiB),
+    rssEndMiB: perService((n) => endProbe[n].rssMiB),
+    rssAnonStartMiB: perService((n) => startProbe[n].rssAnonMiB),
+    rssAnonAfterFirstWindowMiB: perService((n) => firstWindow[n].rssAnonMiB),
+    rssAnonEndMiB: perService((n) => endProbe[n].rssAnonMiB),
+    rssPeakMiB: perService((n) => Math.max(...windows.map((w) => w.services[n].rssMiB))),
+    rssDriftFromStartPercent: perService((n) => drift(startProbe, n)),
+    rssDriftFromFirstWindowPercent: perService((n) => drift(firstWindow, n)),
   }),
 );
