@@ -9,6 +9,7 @@
 // (`--node-flags "..."` overrides them, `--node-flags=` for none). `--pin` (where taskset
 // exists) puts the service on core 1 and the homeserver and this load generator on core 0, as
 // bench/ does, so that the generator does not compete with the service for its core.
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptOptions } from '../harness/index.ts';
@@ -77,10 +78,58 @@ const capacityRps = capacityOk.length / (opts['capacity-ms'] / 1000);
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 
+/** The route pattern the service labels these requests with in http_request_duration_seconds. */
+const route = kind === 'token' ? '/sfu/get' : '/_matrix/client/v1/rtc/transports';
+
+/** Cumulative bucket counts of http_request_duration_seconds for `route`, by status, from /metrics. */
+async function serviceHistogram(): Promise<Map<string, Map<number, number>>> {
+  const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+  const byStatus = new Map<string, Map<number, number>>();
+  for (const m of text.matchAll(/^http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm)) {
+    const labels: Record<string, string | undefined> = Object.fromEntries(
+      [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1] ?? '', l[2] ?? '']),
+    );
+    if (labels.route !== route || labels.status === undefined) continue;
+    const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le);
+    const buckets = byStatus.get(labels.status) ?? new Map<number, number>();
+    buckets.set(le, Number(m[2]));
+    byStatus.set(labels.status, buckets);
+  }
+  return byStatus;
+}
+
+/**
+ * The service's own view of the requests between two snapshots: per status, the count and the
+ * bucket bound (seconds) under which half and 99 % of them were answered, measured by the service
+ * from the request's arrival in Fastify to its answer (so without socket and accept-queue time).
+ */
+function serviceSide(
+  before: Map<string, Map<number, number>>,
+  after: Map<string, Map<number, number>>,
+): Record<string, { count: number; p50UpToS: number | string; p99UpToS: number | string }> {
+  const result: Record<
+    string,
+    { count: number; p50UpToS: number | string; p99UpToS: number | string }
+  > = {};
+  for (const [status, buckets] of after) {
+    const bounds = [...buckets.keys()].sort((a, b) => a - b);
+    const diff = bounds.map((le) => (buckets.get(le) ?? 0) - (before.get(status)?.get(le) ?? 0));
+    const count = diff.at(-1) ?? 0;
+    if (count === 0) continue;
+    const upTo = (q: number): number | string => {
+      const le = bounds[diff.findIndex((c) => c >= q * count)] ?? Number.POSITIVE_INFINITY;
+      return Number.isFinite(le) ? le : '+Inf';
+    };
+    result[status] = { count, p50UpToS: upTo(0.5), p99UpToS: upTo(0.99) };
+  }
+  return result;
+}
+
 // Phase 2: `factor` × capacity, open loop: every 10 ms the requests due so far leave, and each
 // latency counts from its scheduled departure, so queueing anywhere is visible.
 await new Promise((resolve) => setTimeout(resolve, 1000));
 const offeredRps = capacityRps * opts.factor;
+const histogramBefore = await serviceHistogram();
 const overloadMs = opts['overload-ms'];
 const pending: Promise<Outcome>[] = [];
 const start = performance.now();
@@ -94,6 +143,15 @@ while (performance.now() - start < overloadMs) {
 }
 const outcomes = await Promise.all(pending);
 const elapsedS = (performance.now() - start) / 1000;
+const histogramAfter = await serviceHistogram().catch(() => new Map<string, Map<number, number>>());
+// The service's peak resident memory since start (VmHWM) and its anonymous part now, in MiB.
+// A service that died under the load (e.g. out of heap) shows as not alive, with no memory figures.
+const alive = proc.child.exitCode === null && proc.child.signalCode === null;
+const status = !alive ? '' : readFileSync(`/proc/${String(proc.pid)}/status`, 'utf8');
+const statusMiB = (field: string): number =>
+  Math.round(
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024,
+  );
 agent.destroy();
 await proc.stop();
 await homeserver.proc.stop();
@@ -130,6 +188,10 @@ console.log(
       shedP99Ms: latencyQuantile(shed, 0.99),
       otherFailures: other.length,
       generatorLagP99Ms: Math.round(lag.percentile(99) / 1e6),
+      serviceSide: serviceSide(histogramBefore, histogramAfter),
+      serviceAliveAtEnd: alive,
+      serviceVmHwmMiB: statusMiB('VmHWM'),
+      serviceRssAnonEndMiB: statusMiB('RssAnon'),
       otherByKind: tally(other.map((o) => (o.status === undefined ? o.error : o.status) ?? '?')),
     },
   }),
