@@ -172,6 +172,12 @@ export interface Outcome {
   readonly status?: number;
   readonly error?: string;
   readonly ms: number;
+  /**
+   * Of `ms`, the time before the request could be written: waiting for a free socket in the
+   * client's pool and, on a new socket, the TCP connect (accept-queue overflows show here as SYN
+   * retransmits of 1 s, 3 s, ...). Undefined if it never got a connected socket.
+   */
+  readonly connectMs?: number;
 }
 
 /** The requests the scripts send (each needs a homeserver call when valid, except `document`). */
@@ -201,6 +207,14 @@ export function send(
           ? { method: 'GET', path: '/.well-known/matrix/client' }
           : { method: 'POST', path: '/sfu/get', body: '{"room":' };
   return new Promise((resolve) => {
+    let connectMs: number | undefined;
+    const done = (outcome: { status?: number; error?: string }): void => {
+      resolve({
+        ...outcome,
+        ms: performance.now() - startedAt,
+        ...(connectMs === undefined ? {} : { connectMs }),
+      });
+    };
     const req = request(
       {
         host: '127.0.0.1',
@@ -217,10 +231,10 @@ export function send(
       (res) => {
         res.resume();
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, ms: performance.now() - startedAt });
+          done({ status: res.statusCode ?? 0 });
         });
         res.on('error', (err: NodeJS.ErrnoException) => {
-          resolve({ error: err.code ?? err.message, ms: performance.now() - startedAt });
+          done({ error: err.code ?? err.message });
         });
       },
     );
@@ -228,7 +242,14 @@ export function send(
       req.destroy(Object.assign(new Error('timeout'), { code: 'CLIENT_TIMEOUT' }));
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      resolve({ error: err.code ?? err.message, ms: performance.now() - startedAt });
+      done({ error: err.code ?? err.message });
+    });
+    req.on('socket', (socket) => {
+      const connected = (): void => {
+        connectMs = performance.now() - startedAt;
+      };
+      if (socket.connecting) socket.once('connect', connected);
+      else connected();
     });
     req.end(target.body);
   });

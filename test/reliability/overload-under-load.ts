@@ -9,7 +9,7 @@
 // (`--node-flags "..."` overrides them, `--node-flags=` for none). `--pin` (where taskset
 // exists) puts the service on core 1 and the homeserver and this load generator on core 0, as
 // bench/ does, so that the generator does not compete with the service for its core.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptOptions } from '../harness/index.ts';
@@ -37,6 +37,8 @@ const opts = scriptOptions({
   dist: false,
   'node-flags': 'start:dist',
   pin: false,
+  // Writes every overload-phase outcome as a JSON line (scheduled offset, status, latencies).
+  dump: '',
 });
 const service = serviceName(opts.service);
 const kind: RequestKind = service === 'livekit-jwt' ? 'token' : 'transports';
@@ -125,24 +127,38 @@ function serviceSide(
   return result;
 }
 
+/** The kernel's listen-queue overflow counter (all sockets of this network namespace). */
+function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
+  const names = lines[0]?.split(' ') ?? [];
+  const values = lines[1]?.split(' ') ?? [];
+  return Number(values[names.indexOf('ListenOverflows')] ?? Number.NaN);
+}
+
 // Phase 2: `factor` × capacity, open loop: every 10 ms the requests due so far leave, and each
 // latency counts from its scheduled departure, so queueing anywhere is visible.
 await new Promise((resolve) => setTimeout(resolve, 1000));
 const offeredRps = capacityRps * opts.factor;
 const histogramBefore = await serviceHistogram();
+const overflowsBefore = listenOverflows();
 const overloadMs = opts['overload-ms'];
-const pending: Promise<Outcome>[] = [];
+const pending: Promise<Outcome & { atMs: number }>[] = [];
 const start = performance.now();
 let scheduled = 0;
 while (performance.now() - start < overloadMs) {
   const due = Math.floor(((performance.now() - start) / 1000) * offeredRps);
   for (; scheduled < due; scheduled++) {
-    pending.push(send(agent, port, kind, timeoutMs, start + (scheduled / offeredRps) * 1000));
+    const atMs = (scheduled / offeredRps) * 1000;
+    pending.push(send(agent, port, kind, timeoutMs, start + atMs).then((o) => ({ ...o, atMs })));
   }
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 const outcomes = await Promise.all(pending);
 const elapsedS = (performance.now() - start) / 1000;
+const overflows = listenOverflows() - overflowsBefore;
+if (opts.dump !== '') writeFileSync(opts.dump, outcomes.map((o) => JSON.stringify(o)).join('\n'));
 const histogramAfter = await serviceHistogram().catch(() => new Map<string, Map<number, number>>());
 // The service's peak resident memory since start (VmHWM) and its anonymous part now, in MiB.
 // A service that died under the load (e.g. out of heap) shows as not alive, with no memory figures.
@@ -188,6 +204,17 @@ console.log(
       shedP99Ms: latencyQuantile(shed, 0.99),
       otherFailures: other.length,
       generatorLagP99Ms: Math.round(lag.percentile(99) / 1e6),
+      // Client-side split of the admitted latency: before the request could be written (pool
+      // wait and TCP connect) and from then to the answer.
+      admittedConnectP99Ms: latencyQuantile(
+        admitted.map((o) => ({ ms: o.connectMs ?? o.ms })),
+        0.99,
+      ),
+      admittedAfterConnectP99Ms: latencyQuantile(
+        admitted.map((o) => ({ ms: o.ms - (o.connectMs ?? 0) })),
+        0.99,
+      ),
+      listenQueueOverflows: overflows,
       serviceSide: serviceSide(histogramBefore, histogramAfter),
       serviceAliveAtEnd: alive,
       serviceVmHwmMiB: statusMiB('VmHWM'),
