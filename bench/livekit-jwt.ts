@@ -26,7 +26,7 @@ const opts = scriptOptions({
   connections: 32,
   'log-level': 'info',
   // Node flags for the service; the default is what its start:dist script uses.
-  'node-flags': '--max-semi-space-size=1',
+  'node-flags': '--max-semi-space-size=4 --max-old-space-size=96',
   // Internal: run as the fake homeserver (a separate process, so it gets its own core).
   'serve-userinfo': false,
   // Internal: run the calibration floor (see serveBaseline) on --port, homeserver on --hs-port.

@@ -53,6 +53,22 @@ function composeEnvironment(service: string): Record<string, string> {
   return compose.services[service].environment as Record<string, string>;
 }
 
+/** The runtime stage's `ENV NODE_OPTIONS="…"`: the node flags the container runs with. */
+function imageNodeOptions(): string {
+  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (m?.[1] === undefined) throw new Error('docker/service.Dockerfile sets no NODE_OPTIONS');
+  return m[1];
+}
+
+/** The node flags of a service's `start:dist` script (`node <flags> dist/server.js`). */
+function startDistFlags(service: string): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'services', service, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const m = /^node (.*) dist\/server\.js$/.exec(pkg.scripts['start:dist'] ?? '');
+  return m?.[1] ?? '';
+}
+
 function run(command: string): void {
   const result = spawnSync('sh', ['-c', command], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) {
@@ -70,6 +86,11 @@ describe.each([
   ['well-known', 'WELL_KNOWN_BIND'],
   ['livekit-jwt', 'LIVEKIT_JWT_BIND'],
 ])('service image %s', (service, bindVariable) => {
+  it('should run with the same node flags as its start:dist script', () => {
+    expect(imageNodeOptions()).not.toBe('');
+    expect(startDistFlags(service)).toBe(imageNodeOptions());
+  });
+
   it(
     'should build, deploy production dependencies only, start and pass its healthcheck',
     { timeout: 240_000 },
@@ -101,6 +122,8 @@ describe.each([
         ...composeEnvironment(service),
         [bindVariable]: `127.0.0.1:${port}`,
         NODE_ENV: 'production',
+        // As the image sets it: the service and its healthcheck both start with these flags.
+        NODE_OPTIONS: imageNodeOptions(),
       };
       const proc = await startProcess(process.execPath, [join(app, 'dist/server.js')], {
         cwd: app,
