@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
-import { FakeVerifier, getTokenBody, jwtOf } from './helpers.ts';
+import { delegatedJwt, FakeVerifier, getTokenBody } from './helpers.ts';
 
 const HS = 'example.com';
 const KEY = `API${randomBytes(6).toString('hex')}`;
@@ -54,19 +54,10 @@ describe('delegated delayed leave with a real LiveKit server', () => {
     delayId: string,
     delayTimeout: number,
   ): Promise<Room> {
-    const res = await service.inject({
-      method: 'POST',
-      url: '/get_token',
-      payload: getTokenBody(HS, {
-        room_id: roomId,
-        delay_id: delayId,
-        delay_timeout: delayTimeout,
-      }),
-    });
-    expect(res.statusCode).toBe(200);
+    const jwt = await delegatedJwt(service, HS, roomId, delayId, delayTimeout);
     const room = new Room();
     rooms.push(room);
-    await room.connect(sfu.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    await room.connect(sfu.wsUrl, jwt, { autoSubscribe: false, dynacast: false });
     return room;
   }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
+import type { DelayedLeaveParams } from '../src/leave-types.ts';
 import type { RoomService } from '../src/room-service.ts';
 import type { OpenIdVerifier } from '../src/token-service.ts';
 
@@ -164,4 +165,41 @@ export async function signedWebhook(
     headers: { authorization: jwt, 'content-type': 'application/webhook+json' },
     payload: options.tamper === true ? body.replace(/"id":"[^"]*"/, '"id":"EV_X"') : body,
   });
+}
+
+/**
+ * Asks `service` for a `/get_token` JWT that delegates `delayId` (a full-access user of
+ * `serverName` in `roomId`), checking it was granted.
+ */
+export async function delegatedJwt(
+  service: FastifyInstance,
+  serverName: string,
+  roomId: string,
+  delayId: string,
+  delayTimeout: number,
+): Promise<string> {
+  const res = await service.inject({
+    method: 'POST',
+    url: '/get_token',
+    payload: getTokenBody(serverName, {
+      room_id: roomId,
+      delay_id: delayId,
+      delay_timeout: delayTimeout,
+    }),
+  });
+  if (res.statusCode !== 200) throw new Error(`get_token answered ${res.statusCode}: ${res.body}`);
+  return jwtOf(res);
+}
+
+/** A delegation's parameters as the job store keeps them, for store-level tests. */
+export function leaveParams(overrides: Partial<DelayedLeaveParams> = {}): DelayedLeaveParams {
+  return {
+    delayId: 'syd_1',
+    delayTimeoutMs: 10_000,
+    serverName: 'example.com',
+    csApi: { baseUrl: 'https://hs.example.com', trusted: true },
+    room: 'ROOM',
+    identity: 'ID',
+    ...overrides,
+  };
 }

@@ -7,15 +7,9 @@ import { JobStoreUnavailableError } from '../src/job-store.ts';
 import { LEASE, leaseOf, newRecord } from '../src/leave-machine.ts';
 import type { DelayedEventAction, JobOutcome } from '../src/leave-types.ts';
 import { RedisConnectError, RedisJobStore } from '../src/redis-job-store.ts';
+import { leaveParams } from './helpers.ts';
 
-const PARAMS = {
-  delayId: 'syd_1',
-  delayTimeoutMs: 10_000,
-  serverName: 'example.com',
-  csApi: { baseUrl: 'https://hs.example.com', trusted: true },
-  room: 'ROOM',
-  identity: 'ID',
-};
+const PARAMS = leaveParams();
 
 // The real redis-server: the Lua scripts, the claims and the reference's layout are only
 // meaningful against it.

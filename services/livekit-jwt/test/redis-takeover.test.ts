@@ -4,15 +4,9 @@ import { DelayedLeaveJobs } from '../src/delayed-leave-jobs.ts';
 import type { JobStore } from '../src/job-store.ts';
 import type { DelayedEventAction } from '../src/leave-types.ts';
 import { RedisJobStore } from '../src/redis-job-store.ts';
+import { leaveParams } from './helpers.ts';
 
-const PARAMS = {
-  delayId: 'syd_takeover',
-  delayTimeoutMs: 6_000,
-  serverName: 'example.com',
-  csApi: { baseUrl: 'https://hs.example.com', trusted: true },
-  room: 'ROOM',
-  identity: 'ID',
-};
+const PARAMS = leaveParams({ delayId: 'syd_takeover', delayTimeoutMs: 6_000 });
 
 // A replica that dies in the middle of a homeserver call never writes its result back. Two
 // schedulers share a real Redis; replica A's calls never return (as if its process were killed

@@ -12,7 +12,7 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roomAlias } from '../src/room-identity.ts';
-import { getTokenBody, jwtOf } from './helpers.ts';
+import { delegatedJwt } from './helpers.ts';
 import {
   nodeIdOf,
   RecordingHomeserver,
@@ -115,19 +115,10 @@ describe('delayed leave jobs across two LiveKit nodes and two livekit-jwt replic
       name,
       nodeId: nodeIdOf(nodeA),
     });
-    const res = await replica(from).inject({
-      method: 'POST',
-      url: '/get_token',
-      payload: getTokenBody(HS, {
-        room_id: roomId,
-        delay_id: delayId,
-        delay_timeout: DELAY_TIMEOUT_MS,
-      }),
-    });
-    expect(res.statusCode).toBe(200);
+    const jwt = await delegatedJwt(replica(from), HS, roomId, delayId, DELAY_TIMEOUT_MS);
     const room = new Room();
     rooms.push(room);
-    await room.connect(nodeB.wsUrl, jwtOf(res), { autoSubscribe: false, dynacast: false });
+    await room.connect(nodeB.wsUrl, jwt, { autoSubscribe: false, dynacast: false });
     return { room, name };
   }
 
