@@ -14,9 +14,8 @@ import type { DestinationStream } from 'pino';
 import type { ServiceConfig } from './config.ts';
 import { ACCESS_CONTROL_HEADERS, CORS_HEADERS } from './cors.ts';
 import type { JobClock } from './leave-types.ts';
-import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
-import { type JobStore, MemoryJobStore } from './job-store.ts';
-import { RedisJobStore } from './redis-job-store.ts';
+import { delayedLeaveJobs } from './delayed-leave-setup.ts';
+import type { JobStore } from './job-store.ts';
 import { createHomeserverClient, type HomeserverClient } from './homeserver-client.ts';
 import { type RoomService, TwirpRoomService } from './room-service.ts';
 import { TokenMetrics } from './token-metrics.ts';
@@ -48,9 +47,6 @@ export interface AppDependencies {
   /** Log destination (tests capture it); default stdout. `false` disables logging. */
   readonly logStream?: DestinationStream | false;
 }
-
-/** A shared store is polled this often for jobs made due elsewhere; a restart is due at 80 %. */
-const SHARED_STORE_POLL_MS = 250;
 
 /**
  * Builds the token service's Fastify app without listening: the token endpoints with upstream's
@@ -116,67 +112,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       allowPrivate: config.allowPrivateHomeservers,
       insecureSkipVerifyTls: config.insecureSkipVerifyTls,
     });
-  const store =
-    deps.store ??
-    (config.redisUrl === undefined
-      ? new MemoryJobStore()
-      : await RedisJobStore.connect(config.redisUrl));
-  // The job loop reports a failing store once, and again when it works after that.
-  let storeFailing = false;
-  const storeError = (err: unknown): void => {
-    if (storeFailing) return;
-    storeFailing = true;
-    app.log.error({ reason: err instanceof Error ? err.message : 'error' }, 'job store failing');
-  };
-  const jobs = new DelayedLeaveJobs({
-    store,
-    client: homeserver,
-    resolveCsApi: (name) => homeserver.resolveCsApi(name),
+  const jobs = await delayedLeaveJobs(app, {
+    config,
+    homeserver,
+    rooms,
+    metrics,
+    ...(deps.store === undefined ? {} : { store: deps.store }),
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
-    pollMs: deps.pollMs ?? (store instanceof MemoryJobStore ? Infinity : SHARED_STORE_POLL_MS),
-    onEnd: (params, outcome) => {
-      metrics.jobsEnded.inc({ outcome });
-      app.log.info({ room: params.room, outcome }, 'delayed leave job ended');
-    },
-    onError: storeError,
-    onRecover: () => {
-      if (!storeFailing) return;
-      storeFailing = false;
-      app.log.info('job store reachable again');
-    },
+    ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }),
   });
-  await jobs.start();
-  metrics.trackJobs(() => jobs.count());
-  // Sanity check: catches participants that vanished (or joined) without a webhook.
-  if (config.sanityCheckIntervalSeconds > 0 && rooms.hasParticipant !== undefined) {
-    let sweeping = false;
-    const timer = setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      void jobs
-        .sweep(async (room, identity) => rooms.hasParticipant?.(room, identity))
-        // The store is away (Redis down): the next sweep tries again. Left unhandled, the
-        // rejection would end the process.
-        .catch(storeError)
-        .finally(() => {
-          sweeping = false;
-        });
-    }, config.sanityCheckIntervalSeconds * 1000);
-    timer.unref();
-    app.addHook('preClose', async () => {
-      clearInterval(timer);
-    });
-  }
   const service = new TokenService({
     policy: config,
     verifier: timedVerifier(deps.verifier, metrics),
     minter,
     rooms: timedRooms(rooms, metrics),
     delegation: { resolveCsApi: (name) => homeserver.resolveCsApi(name), jobs },
-  });
-  // Stop acting before the homeserver client closes; in Redis the jobs carry on elsewhere.
-  app.addHook('preClose', async () => {
-    await jobs.close();
   });
   app.addHook('onClose', async () => {
     await Promise.allSettled([deps.verifier.close(), rooms.close(), homeserver.close()]);
