@@ -2,17 +2,15 @@ import { dispose, Room } from '@livekit/rtc-node';
 import { freePort, type Livekit, startLivekit } from '@rtc-sidecars/test-harness';
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
 import { delegatedJwt, FakeVerifier, getTokenBody } from './helpers.ts';
+import { RecordingHomeserver } from './recording-homeserver.ts';
 
 const HS = 'example.com';
 const KEY = `API${randomBytes(6).toString('hex')}`;
 const SECRET = randomBytes(32).toString('base64url');
-const PREFIX = '/_matrix/client/unstable/org.matrix.msc4140/delayed_events/';
 
 /** Waits for `condition`; the bound only keeps a broken run from hanging. */
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -29,10 +27,10 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   let sfu: Livekit;
   let app: FastifyInstance;
   let checked: FastifyInstance | undefined;
-  let homeserver: Server;
-  const calls: string[] = [];
+  let homeserver: RecordingHomeserver;
+  /** The homeserver's calls so far, as `<delay_id>/<action>`. */
+  const calls = (): string[] => homeserver.paths();
   const rooms: Room[] = [];
-  let csApi = '';
 
   /** The service against this file's SFU and homeserver; `env` adds settings. */
   function config(env: Record<string, string> = {}): ServiceConfig {
@@ -41,7 +39,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       LIVEKIT_KEY: KEY,
       LIVEKIT_SECRET: SECRET,
       LIVEKIT_FULL_ACCESS_HOMESERVERS: HS,
-      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${csApi}`,
+      LIVEKIT_CS_API_URL_OVERRIDES: `${HS}=${homeserver.url}`,
       LIVEKIT_JWT_RATE_LIMIT: '0',
       ...env,
     }).config;
@@ -62,14 +60,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
   }
 
   beforeAll(async () => {
-    homeserver = createServer((req, res) => {
-      const path = req.url ?? '';
-      if (req.method === 'POST' && path.startsWith(PREFIX)) calls.push(path.slice(PREFIX.length));
-      res.setHeader('content-type', 'application/json');
-      res.end('{}');
-    });
-    await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
-    csApi = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
+    homeserver = await new RecordingHomeserver().start();
 
     const port = await freePort();
     sfu = await startLivekit({
@@ -85,7 +76,7 @@ describe('delegated delayed leave with a real LiveKit server', () => {
     await app.close();
     await checked?.close();
     await sfu.stop();
-    await new Promise((resolve) => homeserver.close(resolve));
+    await homeserver.close();
     await dispose();
   });
 
@@ -93,15 +84,15 @@ describe('delegated delayed leave with a real LiveKit server', () => {
     const room = await joinDelegated(app, '!call:example.com', 'syd_alive', 2_000);
 
     // Restarted at once on join, then every 1.6 s: the member outlives its 2 s delay.
-    await until(() => calls.filter((c) => c === 'syd_alive/restart').length >= 3, 'restarts');
-    expect(calls.every((c) => c === 'syd_alive/restart')).toBe(true);
+    await until(() => calls().filter((c) => c === 'syd_alive/restart').length >= 3, 'restarts');
+    expect(calls().every((c) => c === 'syd_alive/restart')).toBe(true);
 
     await room.disconnect();
-    await until(() => calls.includes('syd_alive/send'), 'send');
+    await until(() => calls().includes('syd_alive/send'), 'send');
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toContain('livekit_jwt_delayed_leave_jobs_ended_total{outcome="sent"} 1');
     expect(metrics.body).toContain('livekit_jwt_webhooks_total{result="routed"} 2');
-    expect(calls.filter((c) => c === 'syd_alive/send')).toHaveLength(1);
+    expect(calls().filter((c) => c === 'syd_alive/send')).toHaveLength(1);
   });
 
   it('should act only on the latest delegation of a member', async () => {
@@ -114,14 +105,14 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       200,
     );
     const room = await joinDelegated(app, '!other:example.com', 'syd_new', 60_000);
-    await until(() => calls.includes('syd_new/restart'), 'restart');
+    await until(() => calls().includes('syd_new/restart'), 'restart');
     await room.disconnect();
-    await until(() => calls.includes('syd_new/send'), 'send');
-    expect(calls.filter((c) => c.startsWith('syd_new/'))).toEqual([
+    await until(() => calls().includes('syd_new/send'), 'send');
+    expect(calls().filter((c) => c.startsWith('syd_new/'))).toEqual([
       'syd_new/restart',
       'syd_new/send',
     ]);
-    expect(calls.filter((c) => c.startsWith('syd_old/'))).toEqual([]);
+    expect(calls().filter((c) => c.startsWith('syd_old/'))).toEqual([]);
   });
 
   it('should find joins and departures without webhooks through the GetParticipant sanity check', async () => {
@@ -132,10 +123,10 @@ describe('delegated delayed leave with a real LiveKit server', () => {
       logStream: false,
     });
     const room = await joinDelegated(checked, '!quiet:example.com', 'syd_quiet', 60_000);
-    await until(() => calls.includes('syd_quiet/restart'), 'restart after a sweep');
+    await until(() => calls().includes('syd_quiet/restart'), 'restart after a sweep');
     await room.disconnect();
-    await until(() => calls.includes('syd_quiet/send'), 'send after a sweep');
-    expect(calls.filter((c) => c.startsWith('syd_quiet/'))).toEqual([
+    await until(() => calls().includes('syd_quiet/send'), 'send after a sweep');
+    expect(calls().filter((c) => c.startsWith('syd_quiet/'))).toEqual([
       'syd_quiet/restart',
       'syd_quiet/send',
     ]);

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import type { CsApi, DelayedEventAction, DelayedEventResult } from '../src/leave-types.ts';
-import type { HomeserverClient } from '../src/homeserver-client.ts';
 import { participantIdentity, roomAlias } from '../src/room-identity.ts';
 import {
   CORS,
+  FakeHomeserver,
   FakeRooms,
   FakeVerifier,
   FULL,
@@ -15,24 +14,9 @@ import {
   testConfig,
 } from './helpers.ts';
 
-const CS_API: CsApi = { baseUrl: 'http://hs.internal:8008', trusted: true };
 const DELAY = { delay_id: 'syd_leave', delay_timeout: 10_000 };
 const ROOM = roomAlias('!roomid:example.com', 'slot1234');
 const IDENTITY = participantIdentity(`@alice:${FULL}`, 'DEVICE123', 'memberABC');
-
-/** A homeserver client that resolves only {@link FULL} and records every MSC4140 call. */
-class FakeHomeserver implements HomeserverClient {
-  public readonly calls: { delayId: string; action: DelayedEventAction }[] = [];
-  public answer: (action: DelayedEventAction) => DelayedEventResult = () => ({ outcome: 'ok' });
-  public async resolveCsApi(serverName: string) {
-    return serverName === FULL ? CS_API : undefined;
-  }
-  public async call(_csApi: CsApi, delayId: string, action: DelayedEventAction) {
-    this.calls.push({ delayId, action });
-    return this.answer(action);
-  }
-  public async close() {}
-}
 
 async function setup() {
   const verifier = new FakeVerifier();

@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
-import type { DelayedLeaveParams } from '../src/leave-types.ts';
+import type { HomeserverClient } from '../src/homeserver-client.ts';
+import type {
+  CsApi,
+  DelayedEventAction,
+  DelayedEventResult,
+  DelayedLeaveParams,
+} from '../src/leave-types.ts';
 import type { RoomService } from '../src/room-service.ts';
 import type { OpenIdVerifier } from '../src/token-service.ts';
 
@@ -202,4 +208,21 @@ export function leaveParams(overrides: Partial<DelayedLeaveParams> = {}): Delaye
     identity: 'ID',
     ...overrides,
   };
+}
+
+/** The client-server API {@link FakeHomeserver} resolves {@link FULL} to. */
+export const CS_API: CsApi = { baseUrl: 'http://hs.internal:8008', trusted: true };
+
+/** A homeserver client that resolves only {@link FULL} and records every MSC4140 call. */
+export class FakeHomeserver implements HomeserverClient {
+  public readonly calls: { delayId: string; action: DelayedEventAction }[] = [];
+  public answer: (action: DelayedEventAction) => DelayedEventResult = () => ({ outcome: 'ok' });
+  public async resolveCsApi(serverName: string) {
+    return serverName === FULL ? CS_API : undefined;
+  }
+  public async call(_csApi: CsApi, delayId: string, action: DelayedEventAction) {
+    this.calls.push({ delayId, action });
+    return this.answer(action);
+  }
+  public async close() {}
 }

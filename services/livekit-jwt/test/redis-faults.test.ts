@@ -1,7 +1,5 @@
 import { type Redis as RedisServer, startRedis } from '@rtc-sidecars/test-harness';
 import type { FastifyInstance } from 'fastify';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -14,39 +12,21 @@ import {
   signedWebhook,
   testConfig,
 } from './helpers.ts';
+import { RecordingHomeserver } from './recording-homeserver.ts';
 
-const PREFIX = '/_matrix/client/unstable/org.matrix.msc4140/delayed_events/';
 const IDENTITY = participantIdentity(`@alice:${FULL}`, 'DEVICE123', 'memberABC');
-
-/** One answer of the homeserver to a restart or send: a status and body, or no answer for a while. */
-type Answer =
-  { status: number; body?: string; headers?: Record<string, string> } | { hangMs: number };
 
 // The jobs in a real Redis, the MSC4140 calls against a real (loopback) homeserver whose answers
 // each test scripts: 404s, 429 with retry_after_ms, 500, a hung call, replayed and crossed webhooks.
 describe('delayed leave faults, with jobs in Redis', () => {
   let redis: RedisServer;
-  let homeserver: Server;
+  let homeserver: RecordingHomeserver;
   let app: FastifyInstance;
-  let calls: { path: string; at: number }[] = [];
-  let answers: Answer[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    homeserver = createServer((req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'POST' && req.url?.startsWith(PREFIX) === true) {
-        calls.push({ path: req.url.slice(PREFIX.length), at: Date.now() });
-      }
-      const answer = answers.shift() ?? { status: 200, body: '{}' };
-      if ('hangMs' in answer) {
-        setTimeout(() => res.end('{}'), answer.hangMs).unref();
-        return;
-      }
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(answer.body ?? '{}');
-    });
-    await new Promise<void>((resolve) => homeserver.listen(0, '127.0.0.1', resolve));
-    const csApi = `http://127.0.0.1:${(homeserver.address() as AddressInfo).port}`;
+    homeserver = await new RecordingHomeserver().start();
+    const csApi = homeserver.url;
     const config = testConfig({
       LIVEKIT_REDIS_URL: redis.url,
       LIVEKIT_CS_API_URL_OVERRIDES: `${FULL}=${csApi}`,
@@ -62,12 +42,11 @@ describe('delayed leave faults, with jobs in Redis', () => {
   afterAll(async () => {
     await app.close();
     await redis.stop();
-    homeserver.closeAllConnections();
-    await new Promise((resolve) => homeserver.close(resolve));
+    await homeserver.close();
   });
   beforeEach(() => {
-    calls = [];
-    answers = [];
+    homeserver.calls.length = 0;
+    homeserver.answers = [];
   });
 
   /** Delegates `delayId` for a fresh room; returns the room's LiveKit name. */
@@ -91,7 +70,7 @@ describe('delayed leave faults, with jobs in Redis', () => {
     room: { name: room },
     participant: { identity: IDENTITY, ...(disconnectReason ? { disconnectReason } : {}) },
   });
-  const actions = () => calls.map((c) => c.path);
+  const actions = () => homeserver.paths();
   const settle = () => sleep(400);
 
   it('should ignore replayed webhooks: one restart per join, one send per leave', async () => {
@@ -121,12 +100,12 @@ describe('delayed leave faults, with jobs in Redis', () => {
 
   it('should end on a 404 restart and count a 404 send as done', async () => {
     const gone = await delegate('syd_gone');
-    answers = [{ status: 404, body: '{"errcode":"M_NOT_FOUND"}' }];
+    homeserver.answers = [{ status: 404, body: '{"errcode":"M_NOT_FOUND"}' }];
     await signedWebhook(app, event(gone, 'participant_joined'));
     await expect.poll(actions).toEqual(['syd_gone/restart']);
     await signedWebhook(app, event(gone, 'participant_left', 'CLIENT_INITIATED'));
     const sent = await delegate('syd_sent');
-    answers = [{ status: 200 }, { status: 404, body: '{"errcode":"M_NOT_FOUND"}' }];
+    homeserver.answers = [{ status: 200 }, { status: 404, body: '{"errcode":"M_NOT_FOUND"}' }];
     await signedWebhook(app, event(sent, 'participant_joined'));
     await signedWebhook(app, event(sent, 'participant_left', 'CLIENT_INITIATED'));
     await expect.poll(actions).toEqual(['syd_gone/restart', 'syd_sent/restart', 'syd_sent/send']);
@@ -138,7 +117,7 @@ describe('delayed leave faults, with jobs in Redis', () => {
     const room = await delegate('syd_retry');
     await signedWebhook(app, event(room, 'participant_joined'));
     await expect.poll(actions).toEqual(['syd_retry/restart']);
-    answers = [
+    homeserver.answers = [
       { status: 429, body: '{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1500}' },
       { status: 500 },
       { hangMs: 6_000 },
@@ -146,7 +125,7 @@ describe('delayed leave faults, with jobs in Redis', () => {
     await signedWebhook(app, event(room, 'participant_left', 'CLIENT_INITIATED'));
     await expect.poll(actions, { timeout: 20_000, interval: 100 }).toHaveLength(5);
     expect(actions().slice(1)).toEqual(Array(4).fill('syd_retry/send'));
-    const at = calls.map((c) => c.at);
+    const at = homeserver.calls.map((c) => c.at);
     // 429: at least the 2 s asked for (1500 ms rounded up); 500: the job's backoff (≥ 0.5 s);
     // the hung call is abandoned after the 5 s call timeout and retried.
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(2000);

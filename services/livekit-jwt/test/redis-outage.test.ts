@@ -2,10 +2,9 @@ import { type Redis as RedisServer, startRedis } from '@rtc-sidecars/test-harnes
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import type { HomeserverClient } from '../src/homeserver-client.ts';
-import type { CsApi, DelayedEventAction } from '../src/leave-types.ts';
 import {
   CORS,
+  FakeHomeserver,
   FakeRooms,
   FakeVerifier,
   FULL,
@@ -13,20 +12,6 @@ import {
   LogSink,
   testConfig,
 } from './helpers.ts';
-
-const CS_API: CsApi = { baseUrl: 'http://hs.internal:8008', trusted: true };
-
-class RecordingHomeserver implements HomeserverClient {
-  public readonly calls: [string, DelayedEventAction][] = [];
-  public async resolveCsApi() {
-    return CS_API;
-  }
-  public async call(_csApi: CsApi, delayId: string, action: DelayedEventAction) {
-    this.calls.push([delayId, action]);
-    return { outcome: 'ok' } as const;
-  }
-  public async close() {}
-}
 
 const delegated = (delayId: string) =>
   getTokenBody(FULL, {
@@ -49,7 +34,7 @@ describe('livekit-jwt when Redis goes away', () => {
       config,
       verifier: new FakeVerifier(),
       rooms: new FakeRooms(),
-      homeserver: new RecordingHomeserver(),
+      homeserver: new FakeHomeserver(),
       logStream: logs,
     });
   });

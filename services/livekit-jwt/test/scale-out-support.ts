@@ -6,8 +6,6 @@ import { buildApp } from '../src/app.ts';
 import { loadServiceConfig } from '../src/config.ts';
 import { FakeVerifier } from './helpers.ts';
 
-const DELAYED_EVENTS = '/_matrix/client/unstable/org.matrix.msc4140/delayed_events/';
-
 /** Waits for `condition`; the bound only keeps a broken run from hanging. */
 export async function until(
   condition: () => boolean | Promise<boolean>,
@@ -30,54 +28,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** One MSC4140 call a replica made, and when it arrived. */
-export interface DelayedEventCall {
-  readonly delayId: string;
-  readonly action: string;
-  readonly at: number;
-}
-
-/**
- * A homeserver that records every delayed-event call as it arrives and answers it with 200
- * after `latencyMs`. A latency longer than the replicas' store poll means another replica
- * always looks at the store while a call is in flight: a job it could take at that moment
- * would be called twice, so only a real claim keeps the calls single.
- */
-export class RecordingHomeserver {
-  public readonly calls: DelayedEventCall[] = [];
-  private readonly server = createServer((req, res) => {
-    const path = req.url ?? '';
-    if (req.method === 'POST' && path.startsWith(DELAYED_EVENTS)) {
-      const [delayId = '', action = ''] = path.slice(DELAYED_EVENTS.length).split('/');
-      this.calls.push({ delayId, action, at: Date.now() });
-    }
-    res.setHeader('content-type', 'application/json');
-    setTimeout(() => res.end('{}'), this.latencyMs);
-  });
-  public url = '';
-
-  private readonly latencyMs: number;
-
-  public constructor(latencyMs = 0) {
-    this.latencyMs = latencyMs;
-  }
-
-  public async start(): Promise<this> {
-    this.url = await listen(this.server);
-    return this;
-  }
-
-  /** The calls for one delayed event, in order of arrival. */
-  public of(delayId: string): DelayedEventCall[] {
-    return this.calls.filter((call) => call.delayId === delayId);
-  }
-
-  public async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
 }
 
 /** A webhook LiveKit posted: which node sent it (its path), what it was about, and who got it. */

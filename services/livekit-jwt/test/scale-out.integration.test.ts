@@ -15,12 +15,12 @@ import { roomAlias } from '../src/room-identity.ts';
 import { delegatedJwt } from './helpers.ts';
 import {
   nodeIdOf,
-  RecordingHomeserver,
   type ReplicaSetup,
   startReplica,
   until,
   WebhookRelay,
 } from './scale-out-support.ts';
+import { RecordingHomeserver } from './recording-homeserver.ts';
 
 const HS = 'example.com';
 const KEY = `API${randomBytes(6).toString('hex')}`;

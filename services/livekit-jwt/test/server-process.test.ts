@@ -7,6 +7,23 @@ import { describe, expect, it } from 'vitest';
 const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = ['--conditions=source', 'src/server.ts'];
 
+/** Runs the service with `vars` until it exits by itself; its exit code and its output. */
+async function runToExit(
+  vars: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, {
+    cwd: serviceDir,
+    env: { ...process.env, ...cleanEnv(vars) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 /** Environment with no inherited LIVEKIT_* variables, so each test says exactly what is set. */
 function cleanEnv(vars: Record<string, string>): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
@@ -47,22 +64,12 @@ describe('livekit-jwt as a process', () => {
   });
 
   it('should exit non-zero naming every bad variable', async () => {
-    const child = spawn(process.execPath, args, {
-      cwd: serviceDir,
-      env: {
-        ...process.env,
-        ...cleanEnv({
-          LIVEKIT_KEY: 'devkey',
-          LIVEKIT_JWT_BIND: '127.0.0.1:8080',
-          LIVEKIT_JWT_PORT: '8080',
-          LIVEKIT_JWT_RATE_LIMIT: 'lots',
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await runToExit({
+      LIVEKIT_KEY: 'devkey',
+      LIVEKIT_JWT_BIND: '127.0.0.1:8080',
+      LIVEKIT_JWT_PORT: '8080',
+      LIVEKIT_JWT_RATE_LIMIT: 'lots',
     });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     for (const name of [
       'LIVEKIT_URL',
@@ -77,25 +84,15 @@ describe('livekit-jwt as a process', () => {
 
   it('should exit 1 naming LIVEKIT_REDIS_URL, not its password, when Redis is unreachable', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, args, {
-      cwd: serviceDir,
-      env: {
-        ...process.env,
-        ...cleanEnv({
-          LIVEKIT_URL: 'ws://127.0.0.1:9',
-          LIVEKIT_KEY: 'devkey',
-          LIVEKIT_SECRET: 'devsecret-devsecret-devsecret-devsecret',
-          LIVEKIT_FULL_ACCESS_HOMESERVERS: '*',
-          LIVEKIT_JWT_BIND: `127.0.0.1:${await freePort()}`,
-          LIVEKIT_REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0`,
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stdout, stderr } = await runToExit({
+      LIVEKIT_URL: 'ws://127.0.0.1:9',
+      LIVEKIT_KEY: 'devkey',
+      LIVEKIT_SECRET: 'devsecret-devsecret-devsecret-devsecret',
+      LIVEKIT_FULL_ACCESS_HOMESERVERS: '*',
+      LIVEKIT_JWT_BIND: `127.0.0.1:${await freePort()}`,
+      LIVEKIT_REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0`,
     });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const output = stdout + stderr;
     expect(code).toBe(1);
     expect(output).toMatch(/Could not connect Redis store \(LIVEKIT_REDIS_URL\): .*ECONNREFUSED/);
     expect(output).not.toContain('hunter2');
