@@ -133,9 +133,9 @@ export class RedisJobStore implements JobStore {
 
   /** Schedules jobs without a due time (written by the reference service, which has none). */
   private async adopt(): Promise<void> {
-    for (const job of await this.list()) {
-      await this.guard(() => this.redis.zadd(DUE, 'NX', String(job.record.dueAt), job.key));
-    }
+    // One ZADD for all of them, not a round trip per job: this runs before the service listens.
+    const members = (await this.list()).flatMap((job) => [String(job.record.dueAt), job.key]);
+    if (members.length > 0) await this.guard(() => this.redis.zadd(DUE, 'NX', ...members));
   }
 
   private async run(script: string, ...args: (string | number)[]): Promise<unknown> {
