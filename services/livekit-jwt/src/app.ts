@@ -13,16 +13,19 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import type { DestinationStream } from 'pino';
 import type { ServiceConfig } from './config.ts';
 import { ACCESS_CONTROL_HEADERS, CORS_HEADERS } from './cors.ts';
-import type { JobClock } from './leave-types.ts';
-import { delayedLeaveJobs } from './delayed-leave-setup.ts';
-import type { JobStore } from './job-store.ts';
-import { createHomeserverClient, type HomeserverClient } from './homeserver-client.ts';
-import { type RoomService, TwirpRoomService } from './room-service.ts';
-import { TokenMetrics } from './token-metrics.ts';
-import { TokenMinter } from './token-minter.ts';
-import { tokenRoutes } from './token-routes.ts';
-import { type OpenIdVerifier, TokenService } from './token-service.ts';
-import { webhookRoutes } from './webhook-routes.ts';
+import type { JobClock } from './delayed-leave/leave-types.ts';
+import { delayedLeaveJobs } from './delayed-leave/delayed-leave-setup.ts';
+import type { JobStore } from './stores/job-store.ts';
+import {
+  createHomeserverClient,
+  type HomeserverClient,
+} from './delayed-leave/homeserver-client.ts';
+import { type RoomService, TwirpRoomService } from './livekit/room-service.ts';
+import { TokenMetrics } from './tokens/token-metrics.ts';
+import { TokenMinter } from './tokens/token-minter.ts';
+import { tokenRoutes } from './tokens/token-routes.ts';
+import { type OpenIdVerifier, TokenService } from './tokens/token-service.ts';
+import { webhookRoutes } from './delayed-leave/webhook-routes.ts';
 
 /** Upstream caps request bodies at 1 MiB; larger ones get 413 `M_TOO_LARGE`. */
 export const BODY_LIMIT = 1024 * 1024;

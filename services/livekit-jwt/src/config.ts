@@ -19,7 +19,7 @@ import {
   resolveLogLevel,
   resolveTrustProxy,
 } from './config-values.ts';
-import { parseFullAccessList } from './full-access.ts';
+import { parseFullAccessList } from './tokens/full-access.ts';
 import { resolveCredentials } from './credentials.ts';
 
 /** The only value of `LIVEKIT_INSECURE_SKIP_VERIFY_TLS` that turns verification off. */

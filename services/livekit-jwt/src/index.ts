@@ -16,9 +16,13 @@ export {
   legacyRoomAlias,
   participantIdentity,
   roomAlias,
-} from './room-identity.ts';
-export { encodeCreateRoomRequest, type RoomService, TwirpRoomService } from './room-service.ts';
-export { MESSAGES } from './token-error.ts';
-export { TokenMinter } from './token-minter.ts';
-export type { OpenIdVerifier } from './token-service.ts';
+} from './tokens/room-identity.ts';
+export {
+  encodeCreateRoomRequest,
+  type RoomService,
+  TwirpRoomService,
+} from './livekit/room-service.ts';
+export { MESSAGES } from './tokens/token-error.ts';
+export { TokenMinter } from './tokens/token-minter.ts';
+export type { OpenIdVerifier } from './tokens/token-service.ts';
 export { verifierOptions } from './verifier-options.ts';

@@ -4,7 +4,7 @@ import { serve } from '@rtc-sidecars/http-kit';
 import { createOpenIdVerifier } from '@rtc-sidecars/matrix-openid';
 import { buildApp } from './app.ts';
 import { loadServiceConfig } from './config.ts';
-import { RedisConnectError } from './redis-job-store.ts';
+import { RedisConnectError } from './stores/redis-job-store.ts';
 import { verifierOptions } from './verifier-options.ts';
 
 let loaded;

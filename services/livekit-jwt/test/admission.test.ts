@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import type { OpenIdVerifier } from '../src/token-service.ts';
+import type { OpenIdVerifier } from '../src/tokens/token-service.ts';
 import { CORS, FakeRooms, getTokenBody, testConfig } from './helpers.ts';
 
 // The in-flight limit on a listening server (not only through inject()):

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { participantIdentity, roomAlias } from '../src/room-identity.ts';
+import { participantIdentity, roomAlias } from '../src/tokens/room-identity.ts';
 import {
   CORS,
   FakeHomeserver,

@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig, type ServiceConfig } from '../src/config.ts';
-import type { HomeserverClient } from '../src/homeserver-client.ts';
+import type { HomeserverClient } from '../src/delayed-leave/homeserver-client.ts';
 import type {
   CsApi,
   DelayedEventAction,
   DelayedEventResult,
   DelayedLeaveParams,
-} from '../src/leave-types.ts';
-import type { RoomService } from '../src/room-service.ts';
-import type { OpenIdVerifier } from '../src/token-service.ts';
+} from '../src/delayed-leave/leave-types.ts';
+import type { RoomService } from '../src/livekit/room-service.ts';
+import type { OpenIdVerifier } from '../src/tokens/token-service.ts';
 
 export const KEY = 'devkey';
 export const SECRET = 'test-secret-0123456789abcdef-0123456789';

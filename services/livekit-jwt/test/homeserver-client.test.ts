@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHomeserverClient } from '../src/homeserver-client.ts';
+import { createHomeserverClient } from '../src/delayed-leave/homeserver-client.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

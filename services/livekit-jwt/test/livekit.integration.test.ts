@@ -16,8 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadServiceConfig } from '../src/config.ts';
-import { participantIdentity, roomAlias } from '../src/room-identity.ts';
-import type { OpenIdVerifier } from '../src/token-service.ts';
+import { participantIdentity, roomAlias } from '../src/tokens/room-identity.ts';
+import type { OpenIdVerifier } from '../src/tokens/token-service.ts';
 import { FakeVerifier, getTokenBody, jwtOf, legacyBody, REMOTE } from './helpers.ts';
 
 const HS = 'example.com';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { participantIdentity, roomAlias } from '../src/room-identity.ts';
+import { participantIdentity, roomAlias } from '../src/tokens/room-identity.ts';
 import {
   FakeRooms,
   FakeVerifier,

@@ -1,12 +1,12 @@
 import { type Redis as RedisServer, startRedis } from '@rtc-sidecars/test-harness';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DelayedLeaveJobs } from '../src/delayed-leave-jobs.ts';
-import { encodeJob, jobKey } from '../src/job-codec.ts';
-import { JobStoreUnavailableError } from '../src/job-store.ts';
-import { LEASE, leaseOf, newRecord } from '../src/leave-machine.ts';
-import type { DelayedEventAction, JobOutcome } from '../src/leave-types.ts';
-import { RedisConnectError, RedisJobStore } from '../src/redis-job-store.ts';
+import { DelayedLeaveJobs } from '../src/delayed-leave/delayed-leave-jobs.ts';
+import { encodeJob, jobKey } from '../src/stores/job-codec.ts';
+import { JobStoreUnavailableError } from '../src/stores/job-store.ts';
+import { LEASE, leaseOf, newRecord } from '../src/delayed-leave/leave-machine.ts';
+import type { DelayedEventAction, JobOutcome } from '../src/delayed-leave/leave-types.ts';
+import { RedisConnectError, RedisJobStore } from '../src/stores/redis-job-store.ts';
 import { leaveParams } from './helpers.ts';
 
 const PARAMS = leaveParams();

@@ -1,9 +1,9 @@
 import { type Redis as RedisServer, startRedis } from '@rtc-sidecars/test-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DelayedLeaveJobs } from '../src/delayed-leave-jobs.ts';
-import type { JobStore } from '../src/job-store.ts';
-import type { DelayedEventAction } from '../src/leave-types.ts';
-import { RedisJobStore } from '../src/redis-job-store.ts';
+import { DelayedLeaveJobs } from '../src/delayed-leave/delayed-leave-jobs.ts';
+import type { JobStore } from '../src/stores/job-store.ts';
+import type { DelayedEventAction } from '../src/delayed-leave/leave-types.ts';
+import { RedisJobStore } from '../src/stores/redis-job-store.ts';
 import { leaveParams } from './helpers.ts';
 
 const PARAMS = leaveParams({ delayId: 'syd_takeover', delayTimeoutMs: 6_000 });

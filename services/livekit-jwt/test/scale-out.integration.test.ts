@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roomAlias } from '../src/room-identity.ts';
+import { roomAlias } from '../src/tokens/room-identity.ts';
 import { delegatedJwt } from './helpers.ts';
 import {
   nodeIdOf,

@@ -1,9 +1,9 @@
 import type { OpenIdFailureKind } from '@rtc-sidecars/matrix-openid';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { roomAlias } from '../src/room-identity.ts';
-import { TokenMinter } from '../src/token-minter.ts';
-import { type RoomService, TwirpRoomService } from '../src/room-service.ts';
+import { roomAlias } from '../src/tokens/room-identity.ts';
+import { TokenMinter } from '../src/tokens/token-minter.ts';
+import { type RoomService, TwirpRoomService } from '../src/livekit/room-service.ts';
 import {
   FakeRooms,
   type FakeVerifier,

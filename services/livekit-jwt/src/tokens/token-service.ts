@@ -1,9 +1,9 @@
 import { OpenIdError } from '@rtc-sidecars/matrix-openid';
-import type { CsApi } from './leave-types.ts';
-import { type DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
-import { JobStoreUnavailableError } from './job-store.ts';
+import type { CsApi } from '../delayed-leave/leave-types.ts';
+import { type DelayedLeaveJobs, JobsClosedError } from '../delayed-leave/delayed-leave-jobs.ts';
+import { JobStoreUnavailableError } from '../stores/job-store.ts';
 import { isFullAccess } from './full-access.ts';
-import type { RoomService } from './room-service.ts';
+import type { RoomService } from '../livekit/room-service.ts';
 import {
   legacyIdentity,
   legacyRoomAlias,

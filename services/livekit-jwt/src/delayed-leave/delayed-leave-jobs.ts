@@ -1,5 +1,5 @@
-import { isExpired, jobKey } from './job-codec.ts';
-import type { JobStore, StoredJob } from './job-store.ts';
+import { isExpired, jobKey } from '../stores/job-codec.ts';
+import type { JobStore, StoredJob } from '../stores/job-store.ts';
 import {
   type CsApi,
   type DelayedEventsClient,

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServiceConfig } from './config.ts';
+import type { ServiceConfig } from '../config.ts';
 import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
 import type { HomeserverClient } from './homeserver-client.ts';
-import { type JobStore, MemoryJobStore } from './job-store.ts';
+import { type JobStore, MemoryJobStore } from '../stores/job-store.ts';
 import type { JobClock } from './leave-types.ts';
-import { RedisJobStore } from './redis-job-store.ts';
-import type { RoomService } from './room-service.ts';
-import type { TokenMetrics } from './token-metrics.ts';
+import { RedisJobStore } from '../stores/redis-job-store.ts';
+import type { RoomService } from '../livekit/room-service.ts';
+import type { TokenMetrics } from '../tokens/token-metrics.ts';
 
 /** A shared store is polled this often for jobs made due elsewhere (leases, other replicas). */
 const SHARED_STORE_POLL_MS = 250;

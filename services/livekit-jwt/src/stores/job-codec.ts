@@ -1,5 +1,5 @@
-import type { CsApi } from './leave-types.ts';
-import { type LeaveRecord, type LeaveState, windowOf } from './leave-machine.ts';
+import type { CsApi } from '../delayed-leave/leave-types.ts';
+import { type LeaveRecord, type LeaveState, windowOf } from '../delayed-leave/leave-machine.ts';
 
 /**
  * The reference's Redis field for a job: Go's `json.Marshal([room, identity])`. For the

@@ -1,4 +1,4 @@
-import { type LeasePolicy, type LeaveRecord, leaseOf } from './leave-machine.ts';
+import { type LeasePolicy, type LeaveRecord, leaseOf } from '../delayed-leave/leave-machine.ts';
 
 /**
  * A job as read from a store: its key (`json([room, identity])`), its record and the version

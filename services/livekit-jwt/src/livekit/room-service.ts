@@ -1,6 +1,6 @@
 import { CreateRoomRequest, RoomParticipantIdentity } from '@livekit/protocol';
 import { Agent, request } from 'undici';
-import type { TokenMinter } from './token-minter.ts';
+import type { TokenMinter } from '../tokens/token-minter.ts';
 
 /** Room settings upstream uses: close 5 min after creation if nobody joins, 20 s after the last leaves. */
 export const ROOM_SETTINGS = Object.freeze({

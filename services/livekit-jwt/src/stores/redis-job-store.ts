@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { decodeJob, encodeJob } from './job-codec.ts';
 import { type JobStore, JobStoreUnavailableError, type StoredJob } from './job-store.ts';
-import type { LeasePolicy, LeaveRecord } from './leave-machine.ts';
+import type { LeasePolicy, LeaveRecord } from '../delayed-leave/leave-machine.ts';
 import { CLAIM, GET, PUT, REMOVE, UPDATE } from './redis-scripts.ts';
 
 /** The reference's hash of jobs; our version counters and due times sit beside it. */

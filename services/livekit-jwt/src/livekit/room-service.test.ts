@@ -10,7 +10,7 @@ import {
   RoomServiceError,
   TwirpRoomService,
 } from './room-service.ts';
-import { TokenMinter } from './token-minter.ts';
+import { TokenMinter } from '../tokens/token-minter.ts';
 
 const credentials = { key: 'key1', secret: 'secret-secret-secret-secret-secret' };
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs } from './delayed-leave-jobs.ts';
 import { leaseOf, restartIntervalOf } from './leave-machine.ts';
-import { jobKey } from './job-codec.ts';
-import { MemoryJobStore } from './job-store.ts';
+import { jobKey } from '../stores/job-codec.ts';
+import { MemoryJobStore } from '../stores/job-store.ts';
 import type {
   DelayedEventAction,
   DelayedEventResult,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DelayedLeaveJobs, JobsClosedError } from './delayed-leave-jobs.ts';
-import { jobKey } from './job-codec.ts';
-import { MemoryJobStore, type StoredJob } from './job-store.ts';
+import { jobKey } from '../stores/job-codec.ts';
+import { MemoryJobStore, type StoredJob } from '../stores/job-store.ts';
 import type { LeasePolicy, LeaveRecord } from './leave-machine.ts';
 import type { DelayedEventAction } from './leave-types.ts';
 
