@@ -24,6 +24,8 @@ export interface StartOptions {
   /** Resolves when the process is ready; it is polled until `readyTimeoutMs`. */
   readonly ready?: () => Promise<boolean>;
   readonly readyTimeoutMs?: number;
+  /** Pause between two `ready` polls; default 50 ms. */
+  readonly readyIntervalMs?: number;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function startProcess(
           `${command} not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${out}`,
         );
       }
-      await sleep(50);
+      await sleep(options.readyIntervalMs ?? 50);
     }
   }
   return handle;
