@@ -22,6 +22,8 @@ const opts = scriptOptions({
   connections: 64,
   // Node flags for the service instead of its start:dist flags (which the image uses too).
   'node-flags': '',
+  // Skips the build (measure what dist/ holds now).
+  'no-build': false,
 });
 const DURATION = opts.duration;
 const ROUNDS = opts.rounds;
@@ -116,7 +118,7 @@ const running: RunningProcess[] = [];
 try {
   const [nginx, nginxUrl] = await startNginx(dir, true);
   const [nginxQuiet, nginxQuietUrl] = await startNginx(dir, false);
-  buildService('well-known');
+  if (!opts['no-build']) buildService('well-known');
   const [service, serviceUrl, readyMs] = await startService();
   const idleRss = statusMiB(service.pid, 'VmRSS');
   const peak = { rss: 0, anon: 0 };
