@@ -173,6 +173,25 @@ describe('docker/compose.yaml', () => {
     );
   });
 
+  it("should trust X-Forwarded-For from the deployment's own Traefik only, by name", async () => {
+    // Runtipi's Traefik is the container runtipi-reverse-proxy on the shared main network.
+    expect(resolved.services['livekit-jwt'].environment.LIVEKIT_JWT_TRUST_PROXY).toBe(
+      'runtipi-reverse-proxy',
+    );
+    const standalone = tempDir();
+    try {
+      const run = await initDeployment(standalone, '--proxy', 'standalone');
+      expect(run.code).toBe(0);
+      const own = parseEnvFile(readFileSync(join(standalone, '.env'), 'utf8'));
+      const compose = interpolateDeep(raw, own) as Parsed;
+      // The bundled Traefik: the compose service of that name, on the proxy network.
+      expect(compose.services['livekit-jwt'].environment.LIVEKIT_JWT_TRUST_PROXY).toBe('traefik');
+      expect(Object.keys(compose.services.traefik.networks as object)).toEqual(['proxy']);
+    } finally {
+      removeDir(standalone);
+    }
+  });
+
   it('should join the external Traefik network by default and bring its own Traefik only in the standalone profile', () => {
     expect(raw.networks.proxy).toEqual({
       external: true,

@@ -136,9 +136,9 @@ describe('Runtipi app continuwuity-rtc', () => {
   it('should make public only the routes clients use, never /metrics or /sfu_webhook', () => {
     // Runtipi fills in {{RUNTIPI_APP_ID}} and the app.env; its own main router (is_main) sends
     // the rest of the host to the homeserver.
-    const filled = YAML.parse(
+    const filled: Parsed = YAML.parse(
       interpolate(composeText.replaceAll('{{RUNTIPI_APP_ID}}', APP_ENV.APP_ID!), APP_ENV),
-    ) as Parsed;
+    );
     const host = APP_ENV.RTC_SIDECARS_SERVER_NAME!;
     expect(publicPathsOf(filled, host, 'livekit-jwt', LIVEKIT_JWT_PATHS)).toEqual([
       '/delegate_delayed_leave',
