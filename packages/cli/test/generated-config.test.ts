@@ -84,7 +84,8 @@ describe('generated turnserver.conf', () => {
           await client.close();
         }
       };
-      const allocation = await allocate(toml.global.turn_secret as string);
+      expect(toml.global.turn_secret_file).toBe('/etc/continuwuity/secrets/turn_secret');
+      const allocation = await allocate(readFileSync(join(dir, 'secrets/turn_secret'), 'utf8'));
       expect(allocation.relayed.port).toBeGreaterThanOrEqual(coturn.relayPorts.min);
       expect(allocation.relayed.port).toBeLessThanOrEqual(coturn.relayPorts.max);
       await expect(allocate('0'.repeat(64))).rejects.toThrow(/401|Unauthori[sz]ed/i);
