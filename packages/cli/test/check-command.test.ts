@@ -47,13 +47,11 @@ describe('rtc-sidecars check', () => {
   it('should print file, key and rule of every finding and exit 1', async () => {
     const dir = copyDeployment(generated);
     copies.push(dir);
-    editFile(dir, 'continuwuity.toml', (t) =>
-      t.replace(/^turn_secret = .*$/m, 'turn_secret = "0123456789abcdef0123"'),
-    );
+    editFile(dir, 'secrets/turn_secret', () => '0123456789abcdef0123');
     const run = await cli(['check'], dir);
     expect(run.code).toBe(1);
     expect(run.out).toEqual([
-      'continuwuity.toml: global.turn_secret: differs from turnserver.conf static-auth-secret: coturn will reject every credential [secret-mismatch]',
+      'secrets/turn_secret: -: differs from turnserver.conf static-auth-secret: coturn will reject every credential [secret-mismatch]',
     ]);
     expect(run.err).toEqual([`1 problem in ${dir}`]);
     expect(run.out.join('\n')).not.toContain('0123456789abcdef0123');
@@ -67,14 +65,16 @@ describe('rtc-sidecars check', () => {
 
   describe('secret-mismatch', () => {
     it('should find coturn and the homeserver (env overlay) holding different TURN secrets', () => {
+      // The overlay names another secret file, which wins over the TOML's; it is not mounted.
       const findings = broken({
         'compose.yaml': (t) =>
           t.replace(
             'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml',
-            'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml\n      CONTINUWUITY_TURN_SECRET: not-the-coturn-secret-at-all',
+            'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml\n      CONTINUWUITY_TURN_SECRET_FILE: /run/other/turn_secret\n      CONTINUWUITY_TURN_SECRET: not-the-coturn-secret-at-all',
           ),
       });
       expect(findings.map(where)).toEqual([
+        'compose.yaml services.continuwuity.environment.CONTINUWUITY_TURN_SECRET_FILE [secret-mismatch]',
         'compose.yaml services.continuwuity.environment.CONTINUWUITY_TURN_SECRET [secret-mismatch]',
       ]);
     });
@@ -85,8 +85,10 @@ describe('rtc-sidecars check', () => {
           t.replace(/^static-auth-secret=.*$/m, 'static-auth-secret=ffffffffffffffffffffffff'),
       });
       expect(findings.map(where)).toEqual([
-        'continuwuity.toml global.turn_secret [secret-mismatch]',
+        'secrets/turn_secret - [secret-mismatch]',
         'turnserver.conf static-auth-secret [secret-mismatch]',
+        'livekit.yaml rtc.turn_servers[0].secret [secret-mismatch]',
+        'livekit.yaml rtc.turn_servers[1].secret [secret-mismatch]',
       ]);
     });
 
@@ -216,7 +218,10 @@ describe('rtc-sidecars check', () => {
         'turnserver.conf': (t) => t.replace('listening-port=3478', 'listening-port=7881'),
       });
       expect(findings.map(where)).toContain('turnserver.conf listening-port [port-collision]');
-      expect(findings.every((f) => f.rule === 'port-collision')).toBe(true);
+      // LiveKit still hands out coturn on 3478, which it no longer listens on.
+      expect(new Set(findings.map((f) => f.rule))).toEqual(
+        new Set(['port-collision', 'livekit-turn']),
+      );
     });
 
     it("should find coturn's relay range overlapping LiveKit's media range", () => {

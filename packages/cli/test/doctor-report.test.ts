@@ -58,6 +58,7 @@ describe('runDoctor', () => {
       'login',
       'get-token',
       'livekit-join',
+      'livekit-turn',
       'turn-server',
       'presence',
     ]);

@@ -64,7 +64,14 @@ describe('rtc-sidecars init', () => {
     const { env, compose, livekit, toml, coturn } = load(dir);
     // TURN: one secret in coturn and the homeserver, URIs as an array.
     expect(coturn.get('static-auth-secret')).toEqual([env.TURN_SECRET]);
-    expect(toml.turn_secret).toBe(env.TURN_SECRET);
+    // The homeserver reads it from secrets/ (mounted read-only): the TOML holds no secret.
+    expect(toml.turn_secret).toBeUndefined();
+    expect(toml.turn_secret_file).toBe('/etc/continuwuity/secrets/turn_secret');
+    expect(read(dir, 'secrets/turn_secret')).toBe(env.TURN_SECRET);
+    expect(compose.services.continuwuity.volumes).toContain(
+      './secrets:/etc/continuwuity/secrets:ro',
+    );
+    expect(read(dir, 'continuwuity.toml')).not.toContain(env.TURN_SECRET);
     expect(toml.turn_uris).toEqual([
       'turn:hi.example.org:3478?transport=udp',
       'turn:hi.example.org:3478?transport=tcp',
@@ -133,7 +140,12 @@ describe('rtc-sidecars init', () => {
     expect(load(off).toml.registration_token).toBeUndefined();
     const token = workDir();
     expect((await initDeployment(token)).code).toBe(0);
-    expect(load(token).toml.registration_token).toBe(load(token).env.REGISTRATION_TOKEN);
+    expect(load(token).toml.registration_token).toBeUndefined();
+    expect(load(token).toml.registration_token_file).toBe(
+      '/etc/continuwuity/secrets/registration_token',
+    );
+    expect(read(token, 'secrets/registration_token')).toBe(load(token).env.REGISTRATION_TOKEN);
+    expect(statSync(join(token, 'secrets/registration_token')).mode & 0o777).toBe(0o600);
   });
 
   it('should keep existing secrets on a re-run, fill only the missing one and say so', async () => {
@@ -156,7 +168,7 @@ describe('rtc-sidecars init', () => {
     const third = await initDeployment(dir);
     expect(third.out.some((l) => l.startsWith('Generated secrets'))).toBe(false);
     expect(third.out).toContain(
-      'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml',
+      'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml, secrets/turn_secret, secrets/registration_token',
     );
   });
 

@@ -20,6 +20,8 @@ export interface ComposeService {
   readonly replicas: number;
   readonly ports: readonly string[];
   readonly command: readonly string[];
+  /** Bind mounts as `[host path, container path]` (short and long syntax). */
+  readonly volumes: readonly (readonly [string, string])[];
   readonly networkMode?: string;
 }
 
@@ -72,12 +74,20 @@ function toService(value: unknown, origins: Readonly<Record<string, string>>): C
       : Array.isArray(s.command)
         ? s.command.map(String)
         : [];
+  const volumes = Array.isArray(s.volumes)
+    ? s.volumes.flatMap((v: unknown): [string, string][] => {
+        if (isRecord(v)) return [[asText(v.source), asText(v.target)]];
+        const [host = '', target = ''] = asText(v).split(':');
+        return target === '' ? [] : [[host, target]];
+      })
+    : [];
   return {
     environment: toEnvironment(s.environment),
     origins,
     replicas: Number.isInteger(replicas) ? replicas : 1,
     ports,
     command,
+    volumes,
     ...(typeof s.network_mode === 'string' ? { networkMode: s.network_mode } : {}),
   };
 }

@@ -22,7 +22,10 @@ import {
   writeDeployment,
 } from '../deployment/write-deployment.ts';
 import { type CliIo } from '../io.ts';
-import { renderContinuwuityToml } from '../render/render-continuwuity-toml.ts';
+import {
+  continuwuitySecretFiles,
+  renderContinuwuityToml,
+} from '../render/render-continuwuity-toml.ts';
 import { renderEnvFile } from '../render/render-env-file.ts';
 import { renderLivekitYaml } from '../render/render-livekit-yaml.ts';
 import { renderCoturnConf } from '../render/render-turnserver-conf.ts';
@@ -147,10 +150,16 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     },
     { name: 'turnserver.conf', content: renderCoturnConf(settings), mode: 0o600 },
     { name: 'continuwuity.toml', content: renderContinuwuityToml(settings), mode: 0o600 },
+    ...continuwuitySecretFiles(settings),
   ];
   let result;
   try {
-    const dataDirs = ['data/continuwuity', 'data/traefik', ...(scale ? ['data/redis'] : [])];
+    const dataDirs = [
+      'data/continuwuity',
+      'data/traefik',
+      'secrets',
+      ...(scale ? ['data/redis'] : []),
+    ];
     result = writeDeployment(outDir, files, stamp(), dataDirs);
   } catch (error) {
     throw new CliError(`writing ${outDir} failed: ${(error as Error).message}`);
@@ -166,9 +175,6 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   for (const [file, backup] of result.backups) io.out(`Backed up ${file} to ${backup}`);
   if (result.written.length > 0) io.out(`Wrote: ${result.written.join(', ')}`);
   if (result.unchanged.length > 0) io.out(`Unchanged: ${result.unchanged.join(', ')}`);
-  if (registration === 'token') {
-    io.out('Registration needs the token REGISTRATION_TOKEN from .env.');
-  }
   // The files are consistent by construction; checking them anyway catches a hand-edited
   // compose.yaml or template in the checkout before the operator starts anything.
   const findings = checkDeployment(outDir);

@@ -39,5 +39,25 @@ export function operatorNotes(s: DeploymentSettings, outDir: string): string[] {
         ]
       : []),
     `  rtc-sidecars doctor ${outDir}   # live checks once it is up`,
+    '',
+    ...firstAccount(s),
+  ];
+}
+
+/**
+ * continuwuity's first-run rule: on a fresh database it accepts only a one-time token it prints
+ * at start (a new one each start) until the first account, which becomes the admin, exists;
+ * the configured registration token works from then on.
+ */
+function firstAccount(s: DeploymentSettings): string[] {
+  return [
+    'First account (it becomes the admin): on a fresh database continuwuity accepts only the',
+    'one-time registration token it prints at start, until that account exists:',
+    '  docker compose logs continuwuity | grep "using the registration token"',
+    ...(s.registration === 'token'
+      ? ['Everyone after that registers with REGISTRATION_TOKEN from .env.']
+      : s.registration === 'off'
+        ? ['After that registration is closed again (--registration off).']
+        : []),
   ];
 }

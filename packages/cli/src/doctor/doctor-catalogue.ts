@@ -109,6 +109,16 @@ export const PROBLEMS = {
     cause: 'livekit-jwt hands out a LiveKit URL that is not wss:// (often https:// or ws://).',
     fix: 'Set LIVEKIT_URL=wss://DOMAIN/livekit/sfu.',
   },
+  'livekit-turn-missing': {
+    cause:
+      "LiveKit's join response offers no TURN server, and Element Call takes its ICE servers from there only (not from /voip/turnServer): users behind UDP-blocking firewalls or symmetric NAT cannot connect.",
+    fix: 'Add rtc.turn_servers to livekit.yaml for coturn (host TURN_HOST, port 3478, protocol udp and tcp, secret TURN_SECRET, ttl), as rtc-sidecars init writes it, and restart LiveKit.',
+  },
+  'livekit-turn-secret-mismatch': {
+    cause:
+      "coturn refuses the TURN credentials LiveKit hands out (401): the secret of livekit.yaml's rtc.turn_servers differs from coturn's static-auth-secret, so Element Call users who need a relay cannot connect.",
+    fix: 'Set rtc.turn_servers[].secret in livekit.yaml to TURN_SECRET (the static-auth-secret of turnserver.conf) and restart LiveKit; rtc-sidecars check names the entry.',
+  },
   'turn-not-configured': {
     cause: 'The homeserver hands out no TURN server: calls behind NAT fail ("Waiting for media").',
     fix: 'Set turn_uris and turn_secret (continuwuity) to the coturn URIs and its static-auth-secret.',

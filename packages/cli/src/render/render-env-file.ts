@@ -27,12 +27,17 @@ export function renderEnvFile(s: DeploymentSettings): string {
       comment: [
         'Reverse proxy. "external": an existing Traefik (Runtipi) on TRAEFIK_NETWORK.',
         '"standalone": the bundled Traefik with Let\'s Encrypt (COMPOSE_PROFILES=standalone).',
+        "TRUSTED_PROXY: whose X-Forwarded-For livekit-jwt believes: the proxy's container or",
+        'service name on TRAEFIK_NETWORK (another Traefik: its name), plus addresses or CIDRs,',
+        'comma-separated, to widen it.',
       ],
       entries: [
         ['PROXY', s.proxy],
         ['COMPOSE_PROFILES', s.proxy === 'standalone' ? 'standalone' : ''],
         ['TRAEFIK_NETWORK', s.traefikNetwork],
         ['ACME_EMAIL', s.acmeEmail],
+        // livekit-jwt believes X-Forwarded-For from this proxy only (LIVEKIT_JWT_TRUST_PROXY).
+        ['TRUSTED_PROXY', s.proxy === 'standalone' ? 'traefik' : 'runtipi-reverse-proxy'],
       ],
     },
     ...(s.scale
