@@ -6,13 +6,19 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** The folder relative paths are resolved against. */
   readonly cwd: string;
+  /**
+   * How to run this CLI again, for the commands it prints: `rtc-sidecars` once installed,
+   * `pnpm rtc-sidecars` from a checkout. Default `rtc-sidecars`.
+   */
+  readonly self?: string;
 }
 
-/** The real process streams. */
-export function processIo(): CliIo {
+/** The real process streams, in `cwd` (default the process's current folder). */
+export function processIo(cwd: string = process.cwd(), self = 'rtc-sidecars'): CliIo {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
-    cwd: process.cwd(),
+    cwd,
+    self,
   };
 }
