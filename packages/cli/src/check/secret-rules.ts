@@ -20,7 +20,11 @@ export function turnSecretRule(d: Deployment): Finding[] {
   }
   const hs = homeserverSetting(d, 'turn_secret');
   if (hs === undefined) {
-    if (homeserverSetting(d, 'turn_secret_file') === undefined) {
+    // An unparseable continuwuity.toml is reported once, not again as each missing key.
+    if (
+      homeserverSetting(d, 'turn_secret_file') === undefined &&
+      !d.unreadable.has('continuwuity.toml')
+    ) {
       findings.push({
         rule: 'secret-mismatch',
         file: 'continuwuity.toml',

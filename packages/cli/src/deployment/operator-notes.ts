@@ -25,8 +25,8 @@ export function operatorNotes(s: DeploymentSettings, outDir: string, self: strin
   const up = s.sourceDir === '' ? 'docker compose up -d' : 'docker compose up -d --build';
   const forwarded = (host: number, public_: number, what: string): string =>
     host === public_
-      ? `  ${`${host}/tcp`.padEnd(18)}${what}`
-      : `  ${`${public_}/tcp`.padEnd(18)}${what} (forward it to host port ${host})`;
+      ? `  ${`${host}/tcp`.padEnd(20)}${what}`
+      : `  ${`${public_}/tcp`.padEnd(20)}${what} (forward it to host port ${host})`;
   return [
     'DNS records to create:',
     ...dns,
@@ -34,12 +34,12 @@ export function operatorNotes(s: DeploymentSettings, outDir: string, self: strin
     'Ports to open on the firewall (media bypasses the proxy):',
     standalone
       ? forwarded(p.https, 443, 'HTTPS: homeserver, well-known, livekit-jwt, LiveKit signalling')
-      : `  ${'443/tcp'.padEnd(18)}HTTPS (your Traefik): homeserver, well-known, livekit-jwt, LiveKit signalling`,
+      : `  ${'443/tcp'.padEnd(20)}HTTPS (your Traefik): homeserver, well-known, livekit-jwt, LiveKit signalling`,
     ...(standalone ? [forwarded(p.http, 80, "HTTP: Let's Encrypt challenge and redirect")] : []),
-    `  ${`${p.turn}/udp, ${p.turn}/tcp`.padEnd(18)}TURN (coturn)`,
-    `  ${`${span(p.turnRelay)}/udp`.padEnd(18)}TURN relay range`,
-    `  ${`${p.livekitTcp}/tcp`.padEnd(18)}LiveKit ICE over TCP`,
-    `  ${`${span(p.livekitUdp)}/udp`.padEnd(18)}LiveKit media`,
+    `  ${`${p.turn}/udp, ${p.turn}/tcp`.padEnd(20)}TURN (coturn)`,
+    `  ${`${span(p.turnRelay)}/udp`.padEnd(20)}TURN relay range`,
+    `  ${`${p.livekitTcp}/tcp`.padEnd(20)}LiveKit ICE over TCP`,
+    `  ${`${span(p.livekitUdp)}/udp`.padEnd(20)}LiveKit media`,
     '',
     'Next:',
     ...(standalone ? [`  docker network create ${s.traefikNetwork}   # once`] : []),
