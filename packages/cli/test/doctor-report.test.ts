@@ -144,11 +144,14 @@ describe('--via', () => {
     );
   });
 
-  it('should send the federation check for the domain, on any port, to the given origin too', () => {
+  it('should send another port of the domain (the federation fallback) to that port of the given host', () => {
     const via = new URL('http://192.168.1.10:8080');
     const url = `https://${FAKE_DOMAIN}:8448/_matrix/federation/v1/openid/userinfo?access_token=x`;
+    expect(rewriteUrl(`https://${FAKE_DOMAIN}:443/x`, FAKE_DOMAIN, via)).toBe(
+      'http://192.168.1.10:8080/x',
+    );
     expect(rewriteUrl(url, FAKE_DOMAIN, via)).toBe(
-      'http://192.168.1.10:8080/_matrix/federation/v1/openid/userinfo?access_token=x',
+      'http://192.168.1.10:8448/_matrix/federation/v1/openid/userinfo?access_token=x',
     );
   });
 });
@@ -229,9 +232,10 @@ describe('rtc-sidecars doctor (command)', () => {
         checks: { id: string; detail: string }[];
       };
       expect(json.domain).toBe(FAKE_DOMAIN);
-      // Refused by the closed local port: the request never went to the public name.
+      // Refused on the local host (the 8448 fallback, nothing there): the request never went
+      // to the public name.
       const federation = json.checks.find((c) => c.id === 'federation-openid');
-      expect(federation?.detail).toMatch(/ECONNREFUSED/);
+      expect(federation?.detail).toMatch(/:8448\/.*ECONNREFUSED/);
       expect((await cli(['doctor'], dir)).code).toBe(1);
     } finally {
       removeDir(dir);

@@ -135,11 +135,12 @@ export function joinUrl(base: string, path: string): string {
 }
 
 /**
- * A `fetch` that sends every request for `https://<domain>` (and `wss://`), on any port, to
- * `via` instead, keeping path and query: checks a deployment through its proxy's LAN address,
- * or before DNS and certificates exist, while the URLs in its documents stay the public ones.
- * Any port, because the federation check asks `<domain>:8448` when no server document says
- * otherwise, and with `--via` nothing may leave for the public name.
+ * A `fetch` that sends every request for `https://<domain>` (and `wss://`) to `via` instead,
+ * keeping path and query: checks a deployment through its proxy's LAN address, or before DNS
+ * and certificates exist, while the URLs in its documents stay the public ones. A URL naming
+ * another port of the domain (the federation check's `:8448` when no server document says
+ * otherwise) goes to the same port of the `via` host: nothing leaves for the public name, and
+ * a port the proxy does not serve still shows as unreachable.
  */
 export function viaFetch(domain: string, via: string, inner: Fetch = fetch): Fetch {
   const target = new URL(via);
@@ -157,5 +158,7 @@ export function rewriteUrl(url: string, domain: string, via: URL): string {
   const ws = parsed.protocol === 'wss:';
   const base = via.pathname.replace(/\/+$/, '');
   const protocol = ws ? via.protocol.replace('http', 'ws') : via.protocol;
-  return `${protocol}//${via.host}${base}${parsed.pathname}${parsed.search}`;
+  // new URL() drops the default port, so a port left here was named explicitly.
+  const host = parsed.port === '' ? via.host : `${via.hostname}:${parsed.port}`;
+  return `${protocol}//${host}${base}${parsed.pathname}${parsed.search}`;
 }
