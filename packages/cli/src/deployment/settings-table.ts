@@ -77,6 +77,13 @@ function portRange(text: string, label: string): string {
 }
 
 const onOff = oneOf('on', 'off');
+
+function numericId(what: string): SettingSpec['parse'] {
+  return (text, label) => {
+    if (/^\d+$/.test(text)) return text;
+    throw new UsageError(`${label} must be a numeric ${what} id, got "${text}"`);
+  };
+}
 const range = (a: number, b: number): string => `${a}-${b}`;
 
 /**
@@ -282,10 +289,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     help: 'user id the stock containers run as (owner of the deployment folder)',
     section: 'build',
     fallback: (_v, ctx) => String(ctx.uid),
-    parse: (text, label) => {
-      if (/^\d+$/.test(text)) return text;
-      throw new UsageError(`${label} must be a numeric user id, got "${text}"`);
-    },
+    parse: numericId('user'),
   },
   {
     name: 'gid',
@@ -295,10 +299,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     help: 'group id the stock containers run as',
     section: 'build',
     fallback: (_v, ctx) => String(ctx.gid),
-    parse: (text, label) => {
-      if (/^\d+$/.test(text)) return text;
-      throw new UsageError(`${label} must be a numeric group id, got "${text}"`);
-    },
+    parse: numericId('group'),
   },
 ];
 
