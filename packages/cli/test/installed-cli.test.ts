@@ -157,6 +157,10 @@ describe('the installed rtc-sidecars command', () => {
     expect(again.stdout).toContain(
       'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml',
     );
+    // A reader that stops early (| head) ends the command quietly.
+    const piped = await bash(`${steps[1] ?? ''} | head -1`, work);
+    expect(piped.stdout).toBe(`Deployment folder: ${deployment()}\n`);
+    expect(piped.stderr).toBe('');
     const check = await bash(steps[2] ?? '', work);
     expect(check.stdout).toBe(`${deployment()}: consistent\n`);
     expect(check.code).toBe(0);
