@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ function broken(edits: Record<string, (text: string) => string>): Finding[] {
 }
 
 const where = (f: Finding): string => `${f.file} ${f.key} [${f.rule}]`;
+const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8');
 
 describe('rtc-sidecars check', () => {
   it('should pass a freshly generated deployment with exit code 0', async () => {
@@ -235,7 +236,43 @@ describe('rtc-sidecars check', () => {
       const findings = broken({
         '.env': (t) => t.replace('LIVEKIT_RTC_TCP_PORT=7881', 'LIVEKIT_RTC_TCP_PORT=7891'),
       });
-      expect(findings.map(where)).toEqual(['livekit.yaml rtc.tcp_port [port-collision]']);
+      expect(findings.map(where)).toEqual(['livekit.yaml rtc.tcp_port [port-not-published]']);
+    });
+  });
+
+  it('should find presence switched off (presence-disabled)', () => {
+    const findings = broken({
+      'continuwuity.toml': (t) =>
+        t
+          .replace('allow_local_presence = true', 'allow_local_presence = false')
+          .replace('allow_incoming_presence = true', 'allow_incoming_presence = false'),
+    });
+    expect(findings.map((f) => `${where(f)} ${f.message}`)).toEqual([
+      "continuwuity.toml global.allow_local_presence [presence-disabled] presence is switched off: this server's users cannot set a status or see who is online; set allow_local_presence = true",
+      "continuwuity.toml global.allow_incoming_presence [presence-disabled] presence is switched off: remote users' presence is dropped; set allow_incoming_presence = true",
+    ]);
+  });
+
+  describe('unreadable-file', () => {
+    it('should name the line of a TOML syntax error and report nothing that follows from it', async () => {
+      const dir = copyDeployment(generated);
+      copies.push(dir);
+      editFile(dir, 'continuwuity.toml', (t) =>
+        t.replace(/^turn_ttl = 86400$/m, 'turn_ttl = = 86400'),
+      );
+      const line = read(dir, 'continuwuity.toml').split('\n').indexOf('turn_ttl = = 86400') + 1;
+      const run = await cli(['check', dir]);
+      expect(run.out).toEqual([
+        `continuwuity.toml: line ${line}, column 12: cannot parse: Invalid TOML document: invalid value [unreadable-file]`,
+      ]);
+      expect(run.out.join('\n')).not.toMatch(/[0-9a-f]{64}/);
+    });
+
+    it('should name the line of a YAML syntax error', () => {
+      const findings = broken({ 'livekit.yaml': (t) => t.replace('rtc:', 'rtc: [') });
+      expect(findings.map(where)).toEqual([
+        expect.stringMatching(/^livekit\.yaml line \d+, column \d+ \[unreadable-file\]$/),
+      ]);
     });
   });
 

@@ -180,7 +180,13 @@ describe('docker/compose.yaml', () => {
     );
     const standalone = tempDir();
     try {
-      const run = await initDeployment(standalone, '--proxy', 'standalone');
+      const run = await initDeployment(
+        standalone,
+        '--proxy',
+        'standalone',
+        '--acme-email',
+        'you@example.org',
+      );
       expect(run.code).toBe(0);
       const own = parseEnvFile(readFileSync(join(standalone, '.env'), 'utf8'));
       const compose = interpolateDeep(raw, own) as Parsed;

@@ -1,5 +1,5 @@
 import { type Finding } from './finding.ts';
-import { federationRule, fociRule, turnUrisRule } from './homeserver-rules.ts';
+import { federationRule, fociRule, presenceRule, turnUrisRule } from './homeserver-rules.ts';
 import { livekitTurnRule } from './livekit-turn-rules.ts';
 import { type Deployment, loadDeployment } from './load-deployment.ts';
 import { deniedPeerRule, externalIpRule, nodeIpRule } from './media-rules.ts';
@@ -17,6 +17,7 @@ export const RULES: readonly ((d: Deployment) => Finding[])[] = [
   livekitSecretLengthRule,
   turnUrisRule,
   federationRule,
+  presenceRule,
   fociRule,
   portRule,
   nodeIpRule,

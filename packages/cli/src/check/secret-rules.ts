@@ -61,7 +61,11 @@ export function turnSecretRule(d: Deployment): Finding[] {
   // turn_secret_file wins over turn_secret in continuwuity.
   const hs = homeserverTurnSecret(d, findings) ?? homeserverSetting(d, 'turn_secret');
   if (hs === undefined) {
-    if (homeserverSetting(d, 'turn_secret_file') === undefined) {
+    // An unparseable continuwuity.toml is reported once, not again as each missing key.
+    if (
+      homeserverSetting(d, 'turn_secret_file') === undefined &&
+      !d.unreadable.has('continuwuity.toml')
+    ) {
       findings.push({
         rule: 'secret-mismatch',
         file: 'continuwuity.toml',
