@@ -25,7 +25,8 @@ if (unknown.length > 0) {
 let failed = 0;
 for (const name of names.length > 0 ? names : available) {
   console.log(`\n=== bench: ${name}`);
-  const script = [process.execPath, join(here, `${name}.ts`), ...flags];
+  // `source`: workspace packages the scripts import resolve to their TypeScript, no build needed.
+  const script = [process.execPath, '--conditions=source', join(here, `${name}.ts`), ...flags];
   const [cmd, ...args] = existsSync('/usr/bin/taskset')
     ? ['/usr/bin/taskset', '-c', '0', ...script]
     : script;

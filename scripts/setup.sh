@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
+# DEVELOPMENT AND TEST MACHINE set-up, not a server's: a server needs only Docker with compose
+# and Node 24 for the CLI (scripts/install-cli.sh, README "On a server").
+#
 # Brings a fresh machine to the state where the whole test suite runs. Idempotent: every step
 # checks before it installs, and tool builds are cached in the git-ignored .tools/ folder.
+# coturn, nginx and redis-server are installed for their binaries only: the tests start them
+# themselves, and their system services are left disabled and stopped, so nothing holds 80,
+# 3478 or 6379 after a reboot (a stack on the same machine would collide with them).
 #
 #   scripts/setup.sh            install everything (Node 24, pnpm, coturn, nginx, LiveKit, Synapse, deps)
 #   SETUP_SKIP_APT=1 ...        skip Debian packages (when they are already there)
@@ -23,6 +29,28 @@ SYNAPSE_VERSION="1.163.2"
 APT_PACKAGES=(coturn nginx-light docker-compose redis-server wrk)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# --- Prerequisites this script cannot install itself, checked before anything else ------------
+# Go builds livekit-server (once, cached); Python 3 >= 3.10 hosts Synapse; npm installs Node 24
+# and pnpm when they are missing. Debian packages come through apt-get (as root or with sudo).
+need_missing=()
+if [ ! -x "$TOOLS/livekit-$LIVEKIT_VERSION/livekit-server" ] && ! command -v go >/dev/null; then
+  need_missing+=("Go (to build livekit-server $LIVEKIT_VERSION once; Debian: apt-get install golang-go)")
+fi
+if ! command -v "${PYTHON:-python3}" >/dev/null && { [ "${SETUP_SKIP_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null; }; then
+  need_missing+=("Python 3.10 or newer (for the Synapse test homeserver)")
+fi
+if ! command -v npm >/dev/null && ! { [ -x "$TOOLS/node/bin/node" ] && [ -x "$TOOLS/pnpm/bin/pnpm" ]; }; then
+  need_missing+=("npm (it installs Node 24 and pnpm into .tools/; Debian: apt-get install npm)")
+fi
+if [ "${SETUP_SKIP_APT:-0}" != 1 ] && ! command -v apt-get >/dev/null; then
+  need_missing+=("apt-get (Debian or Ubuntu), or SETUP_SKIP_APT=1 with coturn, nginx-light, docker-compose and redis-server installed")
+fi
+if [ "${#need_missing[@]}" -gt 0 ]; then
+  log "missing prerequisites of the development/test set-up:"
+  for item in "${need_missing[@]}"; do printf '  - %s\n' "$item"; done
+  exit 1
+fi
 
 # --- Node.js ----------------------------------------------------------------------------------
 node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
@@ -63,6 +91,18 @@ if [ "${SETUP_SKIP_APT:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     $SUDO rm -f /usr/sbin/policy-rc.d
   fi
+  # The policy above keeps them from starting now; this keeps them from starting at boot (and
+  # stops any an earlier install left running). Only where systemd runs; elsewhere nothing
+  # starts them.
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    for unit in coturn nginx redis-server; do
+      if systemctl list-unit-files "$unit.service" >/dev/null 2>&1; then
+        $SUDO systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+        $SUDO systemctl mask "$unit.service" >/dev/null 2>&1 || true
+      fi
+    done
+  fi
 fi
 for tool in turnserver nginx wrk; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { log "missing $tool after install"; exit 1; }
@@ -71,7 +111,6 @@ done
 # --- LiveKit server (Go module proxy, built once, cached) ---------------------------------------
 LK_DIR="$TOOLS/livekit-$LIVEKIT_VERSION"
 if [ ! -x "$LK_DIR/livekit-server" ]; then
-  command -v go >/dev/null || { log "Go is required to build livekit-server"; exit 1; }
   log "building livekit-server $LIVEKIT_VERSION from the Go module proxy (once)"
   src_dir="$(cd "$TOOLS" && GOFLAGS=-mod=mod go mod download -json "github.com/livekit/livekit-server@$LIVEKIT_VERSION" \
     | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"

@@ -6,6 +6,7 @@ import { hearSound, publishTone } from './audio.ts';
 import { type CallContext, WAIT_MS } from './call-context.ts';
 import { CALL_SLOT, callMember, getToken, hashedName, sfuConfig, sfuGet } from './element-call.ts';
 import {
+  joinResponseIceServers,
   localCandidates,
   nextMessage,
   relayOnly,
@@ -15,6 +16,7 @@ import {
 } from './livekit-participant.ts';
 import { clientWithToken, loginWithPassword } from './matrix-login.ts';
 import { DOMAIN } from './stack.ts';
+import { allocatedUsernames } from './turn-checks.ts';
 import { fetchUserinfo } from './userinfo.ts';
 
 /** The hops a working call makes, in the order Element Call makes them. */
@@ -136,31 +138,41 @@ export function callPathSteps(ctx: CallContext): void {
     await Promise.all([roomA.disconnect(), roomB.disconnect()]);
   });
 
-  it('should carry data and audio through coturn with the TURN credentials Synapse hands out (relay-only ICE)', async () => {
+  it('should hand out coturn credentials on /voip/turnServer for legacy 1:1 calls', async () => {
+    const { stack, alice } = ctx;
+    const turn = await ctx.hop('GET /voip/turnServer', () => alice.client.turnServer());
+    expect(turn).toMatchObject({ uris: [stack.turnUri], ttl: 3600 });
+    expect(turn.username).toMatch(new RegExp(`^\\d+:${alice.userId}$`));
+    expect(turn.password).toBe(turnPassword(stack.secrets.turnSecret, turn.username));
+  });
+
+  it("should carry data and audio through coturn with only the ICE servers LiveKit's join response hands out (relay-only ICE)", async () => {
     const { stack, alice, bob } = ctx;
-    const [turnA, turnB] = await ctx.hop('GET /voip/turnServer ×2', () =>
-      Promise.all([alice.client.turnServer(), bob.client.turnServer()]),
-    );
-    for (const [turn, user] of [
-      [turnA, alice],
-      [turnB, bob],
-    ] as const) {
-      expect(turn).toMatchObject({ uris: [stack.turnUri], ttl: 3600 });
-      expect(turn.username).toMatch(new RegExp(`^\\d+:${user.userId}$`));
-      expect(turn.password).toBe(turnPassword(stack.secrets.turnSecret, turn.username));
+    const now = Math.floor(Date.now() / 1000);
+    // What Element Call is handed: the join response's ICE servers, read as doctor reads them.
+    // They come from the generated livekit.yaml's rtc.turn_servers and name the stack's coturn,
+    // with `<expiry>:<participant sid>` usernames and HMAC-SHA1 credentials under TURN_SECRET.
+    for (const user of [alice, bob]) {
+      const sfu = ctx.sfu(user);
+      const join = await ctx.hop('join response ICE servers', () =>
+        joinResponseIceServers(sfu.url, sfu.jwt),
+      );
+      expect(join.iceServers.flatMap((s) => s.urls)).toEqual(stack.livekitTurnUris);
+      for (const server of join.iceServers) {
+        const [expiry, sid] = server.username.split(':');
+        expect(sid).toBe(join.participantSid);
+        expect(Number(expiry)).toBeGreaterThan(now);
+        expect(server.credential).toBe(turnPassword(stack.secrets.turnSecret, server.username));
+      }
     }
+    // The participants get the URL and token only; rtc-node takes the join response's servers.
     const roomA = await ctx.join(
       'LiveKit connect relay-only (alice)',
       ctx.sfu(alice),
-      relayOnly(turnA),
+      relayOnly(),
       1,
     );
-    const roomB = await ctx.join(
-      'LiveKit connect relay-only (bob)',
-      ctx.sfu(bob),
-      relayOnly(turnB),
-      1,
-    );
+    const roomB = await ctx.join('LiveKit connect relay-only (bob)', ctx.sfu(bob), relayOnly(), 1);
     const idA = roomA.localParticipant?.identity ?? '';
     await ctx.hop('participants see each other (relay)', () =>
       within(WAIT_MS, 'participant', seeParticipant(roomB, idA)),
@@ -180,17 +192,19 @@ export function callPathSteps(ctx: CallContext): void {
       await tone.stop();
     }
 
-    // Every local candidate the clients used is a relay on our coturn, and coturn logged the
-    // allocations for exactly the usernames Synapse issued.
+    // Every local candidate the clients used is a relay on a coturn URI LiveKit named, and
+    // coturn logged allocations for the usernames LiveKit signed for these very participants.
+    const allocated = allocatedUsernames(await stack.coturn.log());
     for (const room of [roomA, roomB]) {
       const used = await localCandidates(room);
       expect(used.types.length).toBeGreaterThan(0);
       expect(new Set(used.types)).toEqual(new Set(['RELAY']));
-      expect(new Set(used.urls)).toEqual(new Set([stack.turnUri]));
-    }
-    const log = await stack.coturn.log();
-    for (const turn of [turnA, turnB]) {
-      expect(log).toContain(`user <${turn.username}>: incoming packet ALLOCATE processed, success`);
+      for (const url of used.urls) expect(stack.livekitTurnUris).toContain(url);
+      const sid = room.localParticipant?.sid ?? '';
+      expect(sid).toMatch(/^PA_/);
+      const mine = allocated.filter((u) => u.endsWith(`:${sid}`));
+      expect(mine.length).toBeGreaterThan(0);
+      for (const u of mine) expect(Number(u.split(':')[0])).toBeGreaterThan(now);
     }
     await Promise.all([roomA.disconnect(), roomB.disconnect()]);
   }, 120_000); // room for one retried relay join per user (about 30 s each)

@@ -1,13 +1,12 @@
 import {
   ContinualGatheringPolicy,
-  IceServer,
   IceTransportType,
   type RemoteParticipant,
   Room,
   RoomEvent,
   type RoomOptions,
 } from '@livekit/rtc-node';
-import type { ITurnServerResponse } from 'matrix-js-sdk';
+import { type IceServer, signalUrl, webSocketJoin } from '@rtc-sidecars/cli';
 
 /**
  * Fails after `ms` with a message naming what was awaited. A guard against hanging forever on a
@@ -28,20 +27,36 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
 }
 
 /**
- * RTC options that leave the client one way to reach the SFU: a relay on the TURN server that
- * Synapse's `/voip/turnServer` names, with the credentials it returned. Host and server-reflexive
- * candidates are never gathered, so if media flows, it flowed through that relay.
+ * RTC options that leave the client one way to reach the SFU: a relay on a TURN server. The ICE
+ * server list is left empty, so `@livekit/rtc-node` (the LiveKit Rust SDK underneath) configures
+ * its peer connections with the ICE servers of LiveKit's join response, exactly as Element Call
+ * (livekit-client) does: the test hands the participant nothing but the URL and token. Host and
+ * server-reflexive candidates are never gathered, so if media flows, it flowed through the TURN
+ * server LiveKit named, with the credentials LiveKit signed.
  */
-export function relayOnly(turn: ITurnServerResponse): Partial<RoomOptions> {
+export function relayOnly(): Partial<RoomOptions> {
   return {
     rtcConfig: {
       iceTransportType: IceTransportType.TRANSPORT_RELAY,
       continualGatheringPolicy: ContinualGatheringPolicy.GATHER_CONTINUALLY,
-      iceServers: [
-        new IceServer({ urls: turn.uris, username: turn.username, password: turn.password }),
-      ],
+      iceServers: [],
     },
   };
+}
+
+/**
+ * The ICE servers LiveKit's join response hands a participant joining with `jwt`, read the way
+ * `rtc-sidecars doctor` reads them (a signalling join, left at once). rtc-node does not expose
+ * its own join response, so this is a separate join with the same token: the same servers and
+ * the same kind of credentials (`<expiry>:<participant sid>`), signed for that join's sid.
+ */
+export async function joinResponseIceServers(
+  url: string,
+  jwt: string,
+): Promise<{ participantSid: string; iceServers: readonly IceServer[] }> {
+  const joined = await webSocketJoin(signalUrl(url, jwt), 10_000);
+  if (!joined.ok) throw new Error(`LiveKit join failed: ${joined.detail}`);
+  return { participantSid: joined.participantSid, iceServers: joined.iceServers };
 }
 
 /** Connects a real WebRTC participant (`@livekit/rtc-node`) with a JWT from the token service. */

@@ -7,16 +7,17 @@ import {
   freePort,
   type Livekit,
   type NodeService,
+  onLoopback,
   startCoturn,
-  startLivekit,
+  startLivekitFrom,
   startNodeService,
   startRedis,
   startSynapse,
   type Synapse,
 } from '@rtc-sidecars/test-harness';
-import { renderTurnserverConf } from '@rtc-sidecars/turn';
-import { initSecrets, type StackSecrets } from './init-secrets.ts';
+import { type GeneratedDeployment, initDeployment, type StackSecrets } from './init-deployment.ts';
 import { domainFetch, type FrontDoor, JWT_PREFIX, startFrontDoor } from './front-door.ts';
+import YAML from 'yaml';
 import type { Timings } from './timings.ts';
 
 /** The public domain the client is given, as a user types it into Element. */
@@ -25,6 +26,8 @@ export const DOMAIN = 'call.e2e.test';
 /** Every component of the call path, running on loopback. */
 export interface Stack {
   readonly secrets: StackSecrets;
+  /** The livekit.yaml and turnserver.conf `rtc-sidecars init` wrote, before `onLoopback`. */
+  readonly generated: GeneratedDeployment;
   readonly synapse: Synapse;
   readonly livekit: Livekit;
   readonly coturn: Coturn;
@@ -39,8 +42,10 @@ export interface Stack {
   readonly fetch: typeof fetch;
   /** PEM of the CA that signed Synapse's federation certificate. */
   readonly federationCa: string;
-  /** The coturn URI Synapse hands out. */
+  /** The coturn URI Synapse hands out (legacy 1:1 calls). */
   readonly turnUri: string;
+  /** The coturn URIs LiveKit's join response names (from livekit.yaml's `rtc.turn_servers`). */
+  readonly livekitTurnUris: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -50,8 +55,7 @@ export interface StackOptions {
   readonly presence?: boolean;
   /**
    * Delegated delayed leave (MSC4140): Synapse accepts delayed events (up to
-   * {@link MAX_EVENT_DELAY_MS}), livekit-server posts its signed webhooks to livekit-jwt's
-   * `/sfu_webhook`, and livekit-jwt reaches Synapse's client-server API through
+   * {@link MAX_EVENT_DELAY_MS}) and livekit-jwt reaches Synapse's client-server API through
    * `LIVEKIT_CS_API_URL_OVERRIDES`. The jobs live in a real redis-server
    * (`LIVEKIT_REDIS_URL`), as in the scaled deployment. Off by default, so the other suites run
    * unchanged.
@@ -95,7 +99,8 @@ async function allStarted<const T extends readonly Promise<unknown>[]>(
  * Independent components start concurrently; whatever started is stopped if a later one fails.
  */
 export async function startStack(timings: Timings, options: StackOptions = {}): Promise<Stack> {
-  const secrets = await timings.measure('rtc-sidecars init (secrets)', () => initSecrets(DOMAIN));
+  const generated = await timings.measure('rtc-sidecars init', () => initDeployment(DOMAIN));
+  const { secrets } = generated;
   const started: Stoppable[] = [];
   const track = <T extends Stoppable>(component: T): T => {
     started.push(component);
@@ -112,16 +117,10 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
     started.push({ stop: () => rm(certDir, { recursive: true, force: true }) });
     const [coturn, certificates] = await allStarted(
       [
+        // The turnserver.conf init wrote, on loopback.
         timings.measure('start coturn', () =>
           startCoturn((layout) =>
-            renderTurnserverConf({
-              realm: 'turn.e2e.test',
-              secrets: [secrets.turnSecret],
-              listeningPort: layout.port,
-              relayPorts: layout.relayPorts,
-              verbose: true,
-              testOnly: { workDir: layout.workDir, allowLoopbackPeers: true },
-            }),
+            onLoopback(generated.turnserverConf, { kind: 'turnserver.conf', ...layout }),
           ),
         ),
         timings.measure('issue test certificates', () =>
@@ -142,13 +141,18 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
       ? track(await timings.measure('start redis-server', () => startRedis()))
       : undefined;
 
+    // The livekit.yaml init wrote, on loopback: its TURN entries name the coturn above, its
+    // webhook livekit-jwt (which starts later on a port chosen now; LiveKit only posts once
+    // rooms exist).
     const livekitP = timings.measure('start livekit-server', () =>
-      startLivekit({
-        apiKey: secrets.livekitKey,
-        apiSecret: secrets.livekitSecret,
-        // livekit-jwt starts later on a port chosen now; LiveKit only posts once rooms exist.
-        ...(delayedLeave ? { webhookUrls: [`http://127.0.0.1:${jwtPort}/sfu_webhook`] } : {}),
-      }),
+      startLivekitFrom((ports) =>
+        onLoopback(generated.livekitYaml, {
+          kind: 'livekit.yaml',
+          ...ports,
+          turnPort: coturn.port,
+          webhookUrls: [`http://127.0.0.1:${jwtPort}/sfu_webhook`],
+        }),
+      ),
     );
     const synapseP = timings.measure('start Synapse', () =>
       startSynapse({
@@ -216,6 +220,7 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
     started.push({ stop: () => frontDoor.close() });
     return {
       secrets,
+      generated,
       synapse,
       livekit,
       coturn,
@@ -226,6 +231,7 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
       livekitServiceUrl,
       fetch: domainFetch(DOMAIN, frontDoor.url),
       turnUri,
+      livekitTurnUris: ['udp', 'tcp'].map((t) => `turn:127.0.0.1:${coturn.port}?transport=${t}`),
       federationCa: certificates.caPem,
       stop: stopAll,
     };
@@ -233,4 +239,27 @@ export async function startStack(timings: Timings, options: StackOptions = {}): 
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * A second livekit-server from the stack's generated livekit.yaml whose `rtc.turn_servers` sign
+ * with `turnSecret` instead of TURN_SECRET: the one deliberate fault of the negative TURN runs
+ * (a livekit.yaml that drifted from coturn's static-auth-secret). Same keys as the stack, so
+ * livekit-jwt and livekit-server-sdk tokens work; the caller stops it.
+ */
+export async function startLivekitWithTurnSecret(
+  stack: Stack,
+  turnSecret: string,
+): Promise<Livekit> {
+  const config = YAML.parse(stack.generated.livekitYaml) as {
+    rtc: { turn_servers: { secret: string }[] };
+  };
+  for (const entry of config.rtc.turn_servers) entry.secret = turnSecret;
+  return startLivekitFrom((ports) =>
+    onLoopback(YAML.stringify(config), {
+      kind: 'livekit.yaml',
+      ...ports,
+      turnPort: stack.coturn.port,
+    }),
+  );
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import type { IceServer } from '@rtc-sidecars/cli';
 import { createTurnCredentials, TurnClient, TurnError } from '@rtc-sidecars/turn';
 import type { ITurnServerResponse } from 'matrix-js-sdk';
 import { within } from './livekit-participant.ts';
@@ -37,20 +37,34 @@ export async function allocateWith(
   }
 }
 
+/** Usernames coturn's log shows a successful Allocate for (it logs them with `verbose`). */
+export function allocatedUsernames(log: string): string[] {
+  return [...log.matchAll(/user <([^>]+)>: incoming packet ALLOCATE processed, success/g)].map(
+    (m) => m[1] ?? '',
+  );
+}
+
 /**
- * A `/voip/turnServer`-shaped credential for `user` on the stack's coturn, signed with a secret
- * coturn does not have: what clients get when the homeserver's and coturn's secrets differ.
+ * Allocates on the stack's coturn with one ICE server of LiveKit's join response, exactly as
+ * handed out (its first URI, username and credential).
  */
-export function mismatchedCredential(stack: Stack, user: string): ITurnServerResponse {
-  const credentials = createTurnCredentials({
-    secret: randomBytes(32).toString('hex'),
-    user,
-    // Not Synapse's 3600 s, so the username never equals one Synapse issued in the same second.
-    ttlSeconds: 1800,
-    now: Date.now(),
-    uris: [stack.turnUri],
+export async function allocateWithIceServer(server: IceServer): Promise<AllocateOutcome> {
+  const uri = server.urls[0];
+  if (uri === undefined) throw new Error('an ICE server without URLs');
+  const client = await TurnClient.connect({
+    uri,
+    username: server.username,
+    password: server.credential,
   });
-  return { ...credentials, uris: [...credentials.uris] };
+  try {
+    await client.allocate();
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof TurnError && err.code !== undefined) return { ok: false, code: err.code };
+    throw err;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }
 
 /**

@@ -5,7 +5,15 @@ export {
   startCoturn,
   stunAnswers,
 } from './coturn.ts';
-export { type Livekit, livekitConfig, type LivekitOptions, startLivekit } from './livekit.ts';
+export {
+  type Livekit,
+  livekitConfig,
+  type LivekitOptions,
+  type LivekitPorts,
+  startLivekit,
+  startLivekitFrom,
+} from './livekit.ts';
+export { type CoturnLoopback, type LivekitLoopback, onLoopback } from './loopback.ts';
 export { type NodeService, type NodeServiceOptions, startNodeService } from './node-service.ts';
 export { freeDualPort, freePort, freeUdpRange } from './ports.ts';
 export { type Redis, type RedisOptions, startRedis } from './redis.ts';

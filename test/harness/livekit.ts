@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeDualPort, freePort } from './ports.ts';
+import { freeDualPort, freePort, freeUdpRange } from './ports.ts';
 import { httpReady, type RunningProcess, startProcess } from './process.ts';
 import { requireTool } from './tools.ts';
 
@@ -29,7 +29,7 @@ export interface Livekit {
   readonly wsUrl: string;
   /** HTTP base of the same port (RoomService twirp API). */
   readonly httpUrl: string;
-  /** The single UDP (and TCP) port media uses; ICE candidates are `127.0.0.1` on these. */
+  /** The UDP port media uses (the first of the range with {@link startLivekitFrom}). */
   readonly udpPort: number;
   readonly tcpPort: number;
   readonly process: RunningProcess;
@@ -73,13 +73,23 @@ export function livekitConfig(
   )}\n`;
 }
 
-/** Starts the real livekit-server (see `requireTool`) and waits until its HTTP port answers. */
-export async function startLivekit(options: LivekitOptions): Promise<Livekit> {
+/** Ports of a livekit-server started with {@link startLivekitFrom}. */
+export interface LivekitPorts {
+  readonly http: number;
+  readonly tcp: number;
+  /** A UDP range reserved for media (one port per peer connection). */
+  readonly udp: { readonly min: number; readonly max: number };
+}
+
+async function launch(
+  render: (ports: LivekitPorts) => string,
+  ports: LivekitPorts,
+  udpPort: number,
+): Promise<Livekit> {
   const binary = requireTool('livekit-server');
   const dir = await mkdtemp(join(tmpdir(), 'e2e-livekit-'));
-  const ports = { http: await freePort(), udp: await freeDualPort(), tcp: await freePort() };
   const configPath = join(dir, 'livekit.yaml');
-  await writeFile(configPath, livekitConfig(options, ports), { mode: 0o600 });
+  await writeFile(configPath, render(ports), { mode: 0o600 });
   const httpUrl = `http://127.0.0.1:${ports.http}`;
   let proc: RunningProcess;
   try {
@@ -95,7 +105,7 @@ export async function startLivekit(options: LivekitOptions): Promise<Livekit> {
   return {
     wsUrl: `ws://127.0.0.1:${ports.http}`,
     httpUrl,
-    udpPort: ports.udp,
+    udpPort,
     tcpPort: ports.tcp,
     process: proc,
     stop: async () => {
@@ -103,4 +113,30 @@ export async function startLivekit(options: LivekitOptions): Promise<Livekit> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Starts the real livekit-server (see `requireTool`) and waits until its HTTP port answers. */
+export async function startLivekit(options: LivekitOptions): Promise<Livekit> {
+  const ports = { http: await freePort(), udp: await freeDualPort(), tcp: await freePort() };
+  return launch(
+    () => livekitConfig(options, ports),
+    { ...ports, udp: { min: ports.udp, max: ports.udp } },
+    ports.udp,
+  );
+}
+
+/**
+ * Starts livekit-server with the config `render` returns for free ports: usually a generated
+ * livekit.yaml passed through {@link onLoopback}, so the test runs the file operators get.
+ */
+export async function startLivekitFrom(
+  render: (ports: LivekitPorts) => string,
+  udpPortCount = 20,
+): Promise<Livekit> {
+  const ports = {
+    http: await freePort(),
+    tcp: await freePort(),
+    udp: await freeUdpRange(udpPortCount),
+  };
+  return launch(render, ports, ports.udp.min);
 }

@@ -15,3 +15,5 @@ export { parsePublicAddress } from './deployment/public-address.ts';
 export { parseServerName } from './deployment/server-name.ts';
 export { SECRET_KEYS, type SecretKey } from './deployment/secrets.ts';
 export { checkDeployment, type Finding } from './check/check-deployment.ts';
+export { readJoinResponse, signalUrl, webSocketJoin } from './doctor/signal-join.ts';
+export type { IceServer, SignalJoin } from './doctor/doctor-context.ts';

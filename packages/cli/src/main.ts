@@ -1,16 +1,19 @@
 import { CliError, EXIT } from './cli-error.ts';
 import { COMMANDS } from './commands/index.ts';
+import { cliVersion } from './deployment/templates.ts';
 import { type CliIo } from './io.ts';
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    'usage: rtc-sidecars <command> [options]',
+    'usage: rtc-sidecars <command> [DIR] [options]',
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "rtc-sidecars <command> --help" for the options of one command.',
+    'DIR is the deployment folder (default: the current folder).',
+    'Run "rtc-sidecars <command> --help" for the options of one command,',
+    '"rtc-sidecars --version" for the version.',
   ].join('\n');
 }
 
@@ -23,6 +26,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(overview());
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`rtc-sidecars ${cliVersion()}`);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ function broken(edits: Record<string, (text: string) => string>): Finding[] {
 }
 
 const where = (f: Finding): string => `${f.file} ${f.key} [${f.rule}]`;
+const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8');
 
 describe('rtc-sidecars check', () => {
   it('should pass a freshly generated deployment with exit code 0', async () => {
@@ -47,13 +48,11 @@ describe('rtc-sidecars check', () => {
   it('should print file, key and rule of every finding and exit 1', async () => {
     const dir = copyDeployment(generated);
     copies.push(dir);
-    editFile(dir, 'continuwuity.toml', (t) =>
-      t.replace(/^turn_secret = .*$/m, 'turn_secret = "0123456789abcdef0123"'),
-    );
+    editFile(dir, 'secrets/turn_secret', () => '0123456789abcdef0123');
     const run = await cli(['check'], dir);
     expect(run.code).toBe(1);
     expect(run.out).toEqual([
-      'continuwuity.toml: global.turn_secret: differs from turnserver.conf static-auth-secret: coturn will reject every credential [secret-mismatch]',
+      'secrets/turn_secret: -: differs from turnserver.conf static-auth-secret: coturn will reject every credential [secret-mismatch]',
     ]);
     expect(run.err).toEqual([`1 problem in ${dir}`]);
     expect(run.out.join('\n')).not.toContain('0123456789abcdef0123');
@@ -67,14 +66,16 @@ describe('rtc-sidecars check', () => {
 
   describe('secret-mismatch', () => {
     it('should find coturn and the homeserver (env overlay) holding different TURN secrets', () => {
+      // The overlay names another secret file, which wins over the TOML's; it is not mounted.
       const findings = broken({
         'compose.yaml': (t) =>
           t.replace(
             'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml',
-            'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml\n      CONTINUWUITY_TURN_SECRET: not-the-coturn-secret-at-all',
+            'CONTINUWUITY_CONFIG: /etc/continuwuity/continuwuity.toml\n      CONTINUWUITY_TURN_SECRET_FILE: /run/other/turn_secret\n      CONTINUWUITY_TURN_SECRET: not-the-coturn-secret-at-all',
           ),
       });
       expect(findings.map(where)).toEqual([
+        'compose.yaml services.continuwuity.environment.CONTINUWUITY_TURN_SECRET_FILE [secret-mismatch]',
         'compose.yaml services.continuwuity.environment.CONTINUWUITY_TURN_SECRET [secret-mismatch]',
       ]);
     });
@@ -85,8 +86,10 @@ describe('rtc-sidecars check', () => {
           t.replace(/^static-auth-secret=.*$/m, 'static-auth-secret=ffffffffffffffffffffffff'),
       });
       expect(findings.map(where)).toEqual([
-        'continuwuity.toml global.turn_secret [secret-mismatch]',
+        'secrets/turn_secret - [secret-mismatch]',
         'turnserver.conf static-auth-secret [secret-mismatch]',
+        'livekit.yaml rtc.turn_servers[0].secret [secret-mismatch]',
+        'livekit.yaml rtc.turn_servers[1].secret [secret-mismatch]',
       ]);
     });
 
@@ -216,7 +219,10 @@ describe('rtc-sidecars check', () => {
         'turnserver.conf': (t) => t.replace('listening-port=3478', 'listening-port=7881'),
       });
       expect(findings.map(where)).toContain('turnserver.conf listening-port [port-collision]');
-      expect(findings.every((f) => f.rule === 'port-collision')).toBe(true);
+      // LiveKit still hands out coturn on 3478, which it no longer listens on.
+      expect(new Set(findings.map((f) => f.rule))).toEqual(
+        new Set(['port-collision', 'livekit-turn']),
+      );
     });
 
     it("should find coturn's relay range overlapping LiveKit's media range", () => {
@@ -230,7 +236,43 @@ describe('rtc-sidecars check', () => {
       const findings = broken({
         '.env': (t) => t.replace('LIVEKIT_RTC_TCP_PORT=7881', 'LIVEKIT_RTC_TCP_PORT=7891'),
       });
-      expect(findings.map(where)).toEqual(['livekit.yaml rtc.tcp_port [port-collision]']);
+      expect(findings.map(where)).toEqual(['livekit.yaml rtc.tcp_port [port-not-published]']);
+    });
+  });
+
+  it('should find presence switched off (presence-disabled)', () => {
+    const findings = broken({
+      'continuwuity.toml': (t) =>
+        t
+          .replace('allow_local_presence = true', 'allow_local_presence = false')
+          .replace('allow_incoming_presence = true', 'allow_incoming_presence = false'),
+    });
+    expect(findings.map((f) => `${where(f)} ${f.message}`)).toEqual([
+      "continuwuity.toml global.allow_local_presence [presence-disabled] presence is switched off: this server's users cannot set a status or see who is online; set allow_local_presence = true",
+      "continuwuity.toml global.allow_incoming_presence [presence-disabled] presence is switched off: remote users' presence is dropped; set allow_incoming_presence = true",
+    ]);
+  });
+
+  describe('unreadable-file', () => {
+    it('should name the line of a TOML syntax error and report nothing that follows from it', async () => {
+      const dir = copyDeployment(generated);
+      copies.push(dir);
+      editFile(dir, 'continuwuity.toml', (t) =>
+        t.replace(/^turn_ttl = 86400$/m, 'turn_ttl = = 86400'),
+      );
+      const line = read(dir, 'continuwuity.toml').split('\n').indexOf('turn_ttl = = 86400') + 1;
+      const run = await cli(['check', dir]);
+      expect(run.out).toEqual([
+        `continuwuity.toml: line ${line}, column 12: cannot parse: Invalid TOML document: invalid value [unreadable-file]`,
+      ]);
+      expect(run.out.join('\n')).not.toMatch(/[0-9a-f]{64}/);
+    });
+
+    it('should name the line of a YAML syntax error', () => {
+      const findings = broken({ 'livekit.yaml': (t) => t.replace('rtc:', 'rtc: [') });
+      expect(findings.map(where)).toEqual([
+        expect.stringMatching(/^livekit\.yaml line \d+, column \d+ \[unreadable-file\]$/),
+      ]);
     });
   });
 

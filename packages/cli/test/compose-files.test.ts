@@ -8,8 +8,16 @@ import { parseEnvFile } from '../src/deployment/env-file.ts';
 import { interpolateDeep } from '../src/check/interpolate.ts';
 import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
 import { composeSchemaValidator, dockerComposeConfig, readCompose } from './compose-validation.ts';
+import {
+  LIVEKIT_JWT_PATHS,
+  pickRouter,
+  publicPathsOf,
+  WELL_KNOWN_PATHS,
+  WELL_KNOWN_PUBLIC,
+} from './traefik-model.ts';
 
 const COMPOSE = join(repoRoot, 'docker/compose.yaml');
+
 const validate = composeSchemaValidator();
 const raw = readCompose(COMPOSE);
 let deployment: string;
@@ -32,63 +40,9 @@ function servicesOf(compose: Parsed): [string, Parsed][] {
   return Object.entries(compose.services as Record<string, Parsed>);
 }
 
-/** Evaluates `true`/`false` joined by `&&`, `||` and parentheses (`&&` binds tighter). */
-function evaluate(expr: string): boolean {
-  const tokens = expr.match(/true|false|&&|\|\||\(|\)/g) ?? [];
-  if (tokens.join('') !== expr.replace(/\s+/g, '')) throw new Error(`unsupported rule: ${expr}`);
-  let i = 0;
-  const atom = (): boolean => {
-    const t = tokens[i++];
-    if (t === '(') {
-      const v = or();
-      i++;
-      return v;
-    }
-    return t === 'true';
-  };
-  const and = (): boolean => {
-    let v = atom();
-    while (tokens[i] === '&&') {
-      i++;
-      v = atom() && v;
-    }
-    return v;
-  };
-  const or = (): boolean => {
-    let v = and();
-    while (tokens[i] === '||') {
-      i++;
-      v = and() || v;
-    }
-    return v;
-  };
-  return or();
-}
-
-/** Which router Traefik picks for a request: the matching one with the highest priority. */
+/** Which router Traefik picks for a request (see traefik-model.ts). */
 function route(compose: Parsed, host: string, path: string): string | undefined {
-  const routers: { name: string; rule: string; priority: number }[] = [];
-  for (const [, service] of servicesOf(compose)) {
-    const labels = (service.labels ?? {}) as Record<string, string>;
-    for (const [key, rule] of Object.entries(labels)) {
-      const m = /^traefik\.http\.routers\.([^.]+)\.rule$/.exec(key);
-      if (m === null) continue;
-      routers.push({
-        name: m[1]!,
-        rule,
-        priority: Number(labels[`traefik.http.routers.${m[1]!}.priority`] ?? rule.length),
-      });
-    }
-  }
-  // The rule language used here: Host, Path, PathPrefix, &&, || and parentheses.
-  const matches = (rule: string): boolean => {
-    const js = rule
-      .replace(/Host\(`([^`]*)`\)/g, (_, h: string) => String(h === host))
-      .replace(/PathPrefix\(`([^`]*)`\)/g, (_, p: string) => String(path.startsWith(p)))
-      .replace(/Path\(`([^`]*)`\)/g, (_, p: string) => String(path === p));
-    return evaluate(js);
-  };
-  return routers.filter((r) => matches(r.rule)).sort((a, b) => b.priority - a.priority)[0]?.name;
+  return pickRouter(compose, host, path)?.name;
 }
 
 describe('docker/compose.yaml', () => {
@@ -183,6 +137,10 @@ describe('docker/compose.yaml', () => {
       ['/_matrix/client/unstable/org.matrix.msc4143/rtc/transports', 'rtc-transports'],
       ['/livekit-jwt/sfu/get', 'rtc-livekit-jwt'],
       ['/livekit-jwt/get_token', 'rtc-livekit-jwt'],
+      ['/livekit-jwt/delegate_delayed_leave', 'rtc-livekit-jwt'],
+      ['/livekit-jwt/healthz', 'rtc-livekit-jwt'],
+      ['/livekit-jwt/metrics', 'rtc-homeserver'],
+      ['/livekit-jwt/sfu_webhook', 'rtc-homeserver'],
       ['/livekit/sfu/rtc', 'rtc-livekit'],
       ['/livekit/sfu/twirp/livekit.RoomService/CreateRoom', 'rtc-livekit'],
       ['/_matrix/client/versions', 'rtc-homeserver'],
@@ -201,6 +159,43 @@ describe('docker/compose.yaml', () => {
         'traefik.http.middlewares.rtc-livekit-strip.stripprefix.prefixes'
       ],
     ).toBe('/livekit/sfu');
+  });
+
+  it('should make public only the routes clients use, never /metrics or /sfu_webhook', () => {
+    expect(publicPathsOf(resolved, 'hi.example.org', 'livekit-jwt', LIVEKIT_JWT_PATHS)).toEqual([
+      '/delegate_delayed_leave',
+      '/get_token',
+      '/healthz',
+      '/sfu/get',
+    ]);
+    expect(publicPathsOf(resolved, 'hi.example.org', 'well-known', WELL_KNOWN_PATHS)).toEqual(
+      WELL_KNOWN_PUBLIC,
+    );
+  });
+
+  it("should trust X-Forwarded-For from the deployment's own Traefik only, by name", async () => {
+    // Runtipi's Traefik is the container runtipi-reverse-proxy on the shared main network.
+    expect(resolved.services['livekit-jwt'].environment.LIVEKIT_JWT_TRUST_PROXY).toBe(
+      'runtipi-reverse-proxy',
+    );
+    const standalone = tempDir();
+    try {
+      const run = await initDeployment(
+        standalone,
+        '--proxy',
+        'standalone',
+        '--acme-email',
+        'you@example.org',
+      );
+      expect(run.code).toBe(0);
+      const own = parseEnvFile(readFileSync(join(standalone, '.env'), 'utf8'));
+      const compose = interpolateDeep(raw, own) as Parsed;
+      // The bundled Traefik: the compose service of that name, on the proxy network.
+      expect(compose.services['livekit-jwt'].environment.LIVEKIT_JWT_TRUST_PROXY).toBe('traefik');
+      expect(Object.keys(compose.services.traefik.networks as object)).toEqual(['proxy']);
+    } finally {
+      removeDir(standalone);
+    }
   });
 
   it('should join the external Traefik network by default and bring its own Traefik only in the standalone profile', () => {

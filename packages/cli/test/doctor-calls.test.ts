@@ -4,15 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { runCheck } from '../src/doctor/doctor-check.ts';
 import { checkGetToken, checkJwtHealth, checkLivekitJoin } from '../src/doctor/livekit-checks.ts';
 import { checkLogin } from '../src/doctor/session-checks.ts';
-import { checkTurnRelayUri, checkTurnServer } from '../src/doctor/turn-checks.ts';
+import { checkLivekitTurn, checkTurnRelayUri, checkTurnServer } from '../src/doctor/turn-checks.ts';
 import {
   CS,
   FAKE_DOMAIN,
   FAKE_FOCUS,
+  FAKE_LIVEKIT_ICE,
   fakeContext,
   FOUND,
   outcome,
   outcomeWithDeps,
+  relayOk,
   SESSION,
 } from './doctor-fakes.ts';
 
@@ -173,5 +175,75 @@ describe('TURN checks', () => {
       const result = await runCheck('turn-relay', 't', () => checkTurnRelayUri(ctx, 'turn:a:3478'));
       expect(result.problem).toBe(problem);
     }
+  });
+
+  it("should allocate on every TURN server of LiveKit's join response with its credentials", async () => {
+    const seen: string[] = [];
+    const ctx = fakeContext(
+      {},
+      { livekitIceServers: FAKE_LIVEKIT_ICE },
+      {
+        deps: {
+          turnRelay: (o) => {
+            seen.push(`${typeof o.uri === 'string' ? o.uri : ''} ${o.username}/${o.password}`);
+            return relayOk();
+          },
+        },
+      },
+    );
+    const result = await runCheck('livekit-turn', 't', () => checkLivekitTurn(ctx));
+    expect(result.status).toBe('pass');
+    expect(seen).toEqual(FAKE_LIVEKIT_ICE.map((s) => `${s.urls[0]} ${s.username}/${s.credential}`));
+    expect(result.detail).toMatch(/transport=udp allocated, round trip 3\.2 ms; .*transport=tcp/);
+  });
+
+  it('should fail with a fix when LiveKit offers no TURN, or coturn refuses its credentials', async () => {
+    const none = fakeContext({}, { livekitIceServers: [] });
+    expect(await runCheck('livekit-turn', 't', () => checkLivekitTurn(none))).toMatchObject({
+      status: 'fail',
+      problem: 'livekit-turn-missing',
+      detail: 'the join response lists no ICE servers',
+    });
+    const refused = fakeContext(
+      {},
+      { livekitIceServers: FAKE_LIVEKIT_ICE },
+      {
+        deps: {
+          turnRelay: () =>
+            Promise.resolve({
+              ok: false,
+              step: 'allocate',
+              error: TurnError.fromResponse('Allocate', 401, 'Unauthorized'),
+            }),
+        },
+      },
+    );
+    const result = await runCheck('livekit-turn', 't', () => checkLivekitTurn(refused));
+    expect(result).toMatchObject({ status: 'fail', problem: 'livekit-turn-secret-mismatch' });
+    expect(result.detail).toMatch(/^turn:hi\.example\.org:3478\?transport=udp: allocate: /);
+  });
+
+  it('should pass an allocation whose round trip cannot be tested from behind the same NAT', async () => {
+    const ctx = fakeContext(
+      {},
+      { turn: { username: 'u', password: 'p', uris: ['turn:a:3478'], ttl: 60 } },
+      {
+        deps: {
+          turnRelay: () =>
+            Promise.resolve({
+              ok: true,
+              step: 'done',
+              relayed: { family: 'IPv4', address: '45.67.89.10', port: 49170 },
+              roundTripUntestable: 'hairpin NAT needed',
+            }),
+        },
+      },
+    );
+    const result = await runCheck('turn-relay', 't', () => checkTurnRelayUri(ctx, 'turn:a:3478'));
+    expect(result).toMatchObject({
+      status: 'pass',
+      detail:
+        'allocated relay 45.67.89.10:49170, round trip not testable from here: hairpin NAT needed',
+    });
   });
 });

@@ -114,6 +114,20 @@ export function fakeFetch(routes: Routes, log: string[] = []): typeof fetch {
   };
 }
 
+/** The ICE servers the fake LiveKit's join response hands out: coturn over UDP and TCP. */
+export const FAKE_LIVEKIT_ICE = [
+  {
+    urls: [`turn:${FAKE_DOMAIN}:3478?transport=udp`],
+    username: '1900000000:PA_fake',
+    credential: 'c',
+  },
+  {
+    urls: [`turn:${FAKE_DOMAIN}:3478?transport=tcp`],
+    username: '1900000000:PA_fake',
+    credential: 'c',
+  },
+] as const;
+
 /** A TURN relay check that succeeds, for deps. */
 export const relayOk = (): Promise<TurnRelayCheck> =>
   Promise.resolve({ ok: true, step: 'done', roundTripMs: 3.2 });
@@ -122,7 +136,13 @@ export const relayOk = (): Promise<TurnRelayCheck> =>
 export function fakeDeps(routes: Routes, overrides: Partial<DoctorDeps> = {}): DoctorDeps {
   return {
     fetch: fakeFetch(routes),
-    signalJoin: (): Promise<SignalJoin> => Promise.resolve({ ok: true, detail: 'join response' }),
+    signalJoin: (): Promise<SignalJoin> =>
+      Promise.resolve({
+        ok: true,
+        detail: 'join response',
+        participantSid: 'PA_fake',
+        iceServers: FAKE_LIVEKIT_ICE,
+      }),
     turnRelay: relayOk,
     nonce: () => 'n0nce',
     sleep: () => Promise.resolve(),

@@ -14,7 +14,12 @@ import { renderTurnserverConf } from '@rtc-sidecars/turn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { JWT_PREFIX } from '../../../test/e2e/front-door.ts';
-import { DOMAIN, type Stack, startStack } from '../../../test/e2e/stack.ts';
+import {
+  DOMAIN,
+  type Stack,
+  startLivekitWithTurnSecret,
+  startStack,
+} from '../../../test/e2e/stack.ts';
 import { Timings } from '../../../test/e2e/timings.ts';
 import { describeProblem, PROBLEMS } from '../src/doctor/doctor-catalogue.ts';
 import { TRANSPORTS_PATH } from '../src/doctor/routing-checks.ts';
@@ -92,7 +97,7 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n').filter((l) => /^[✓✗-] /.test(l));
-    expect(lines).toHaveLength(14);
+    expect(lines).toHaveLength(15);
     expect(lines.filter((l) => !l.startsWith('✓'))).toEqual([]);
     for (const title of [
       'well-known client document',
@@ -101,12 +106,16 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       'federation OpenID route',
       'OpenID -> livekit-jwt /get_token',
       'LiveKit accepts the token (join)',
+      'LiveKit offers TURN',
       `TURN relay ${stack.turnUri}`,
       'presence status message',
     ]) {
       expect(lines.some((l) => l.startsWith(`✓ ${title}`))).toBe(true);
     }
-    expect(run.stdout).toMatch(/14 passed, 0 failed, 0 skipped: ready for calls/);
+    expect(run.stdout).toMatch(/15 passed, 0 failed, 0 skipped: ready for calls/);
+    // LiveKit's TURN servers, each allocated with the credentials of doctor's own join.
+    const turn = lines.find((l) => l.startsWith('✓ LiveKit offers TURN')) ?? '';
+    for (const uri of stack.livekitTurnUris) expect(turn).toContain(`${uri} allocated relay`);
   });
 
   it("should name disabled presence (the seed's original failure) on a homeserver that drops it", async () => {
@@ -152,7 +161,7 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       `    cause: ${PROBLEMS['cors-missing'].cause}`,
       `    fix:   ${PROBLEMS['cors-missing'].fix}`,
     ]);
-    expect(run.stdout).toMatch(/13 passed, 1 failed, 0 skipped: not ready for calls/);
+    expect(run.stdout).toMatch(/14 passed, 1 failed, 0 skipped: not ready for calls/);
   });
 
   it('should name an unrouted transports endpoint (homeserver answers it) and its fix', async () => {
@@ -284,5 +293,44 @@ describe('rtc-sidecars doctor against the e2e stack', { timeout: 60_000 }, () =>
       },
     ]);
     expect(report.checks.find((c) => c.id === 'turn-relay')?.title).toBe(`TURN relay ${otherUri}`);
+  });
+
+  it("should name a LiveKit TURN secret that differs from coturn's, with its fix", async () => {
+    // The generated livekit.yaml with another rtc.turn_servers secret, behind a livekit-jwt of
+    // its own: what a deployment whose livekit.yaml drifted from turnserver.conf hands out.
+    const wrongLivekit = await startLivekitWithTurnSecret(stack, randomBytes(32).toString('hex'));
+    cleanup.push(() => wrongLivekit.stop());
+    const jwt = await startNodeService({
+      name: 'livekit-jwt',
+      env: (port) => ({
+        LIVEKIT_URL: wrongLivekit.wsUrl,
+        LIVEKIT_KEY: stack.secrets.livekitKey,
+        LIVEKIT_SECRET: stack.secrets.livekitSecret,
+        LIVEKIT_FULL_ACCESS_HOMESERVERS: stack.synapse.serverName,
+        LIVEKIT_JWT_BIND: `127.0.0.1:${port}`,
+        LIVEKIT_ALLOW_PRIVATE_HOMESERVERS: 'true',
+        NODE_EXTRA_CA_CERTS: caFile,
+        LIVEKIT_LOG_LEVEL: 'warn',
+      }),
+    });
+    cleanup.push(() => jwt.stop());
+    const p = await proxy({
+      reroute: (path) =>
+        path.startsWith(`${JWT_PREFIX}/`)
+          ? { base: jwt.url, path: path.slice(JWT_PREFIX.length) }
+          : undefined,
+    });
+    const { code, report } = await doctorJson(p.url);
+    expect(code).toBe(1);
+    expect(failures(report)).toEqual([
+      {
+        id: 'livekit-turn',
+        problem: 'livekit-turn-secret-mismatch',
+        fix: PROBLEMS['livekit-turn-secret-mismatch'].fix,
+      },
+    ]);
+    expect(report.checks.find((c) => c.id === 'livekit-turn')?.detail).toMatch(
+      /^turn:127\.0\.0\.1:\d+\?transport=udp: allocate: .*401/,
+    );
   });
 });

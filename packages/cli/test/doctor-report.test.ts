@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { freePort } from '@rtc-sidecars/test-harness';
 import { describe, expect, it } from 'vitest';
 
@@ -7,7 +10,7 @@ import { spinnerProgress } from '../src/doctor/doctor-progress.ts';
 import { renderJson, renderText } from '../src/doctor/render-report.ts';
 import { type DoctorReport, runDoctor } from '../src/doctor/run-doctor.ts';
 import { signalUrl } from '../src/doctor/signal-join.ts';
-import { cli } from './cli-harness.ts';
+import { cli, removeDir, tempDir } from './cli-harness.ts';
 import {
   FAKE_DOMAIN,
   FAKE_USER,
@@ -58,6 +61,7 @@ describe('runDoctor', () => {
       'login',
       'get-token',
       'livekit-join',
+      'livekit-turn',
       'turn-server',
       'presence',
     ]);
@@ -140,6 +144,58 @@ describe('--via', () => {
       'https://other.example.org/x',
     );
   });
+
+  it('should send another port of the domain (the federation fallback) to that port of the given host', () => {
+    const via = new URL('http://192.168.1.10:8080');
+    const url = `https://${FAKE_DOMAIN}:8448/_matrix/federation/v1/openid/userinfo?access_token=x`;
+    expect(rewriteUrl(`https://${FAKE_DOMAIN}:443/x`, FAKE_DOMAIN, via)).toBe(
+      'http://192.168.1.10:8080/x',
+    );
+    expect(rewriteUrl(url, FAKE_DOMAIN, via)).toBe(
+      'http://192.168.1.10:8448/_matrix/federation/v1/openid/userinfo?access_token=x',
+    );
+  });
+});
+
+describe('network failures in words', () => {
+  it('should explain a name without DNS (ENOTFOUND) with its own cause and fix', async () => {
+    const dns = Object.assign(new Error(`getaddrinfo ENOTFOUND ${FAKE_DOMAIN}`), {
+      code: 'ENOTFOUND',
+    });
+    const deps = fakeDeps(
+      {},
+      {
+        fetch: () => Promise.reject(new TypeError('fetch failed', { cause: dns })),
+      },
+    );
+    const report = await runDoctor(fakeSettings(), deps);
+    expect(report.results[0]).toMatchObject({
+      status: 'fail',
+      problem: 'dns-unresolved',
+      detail: `https://${FAKE_DOMAIN}/.well-known/matrix/client: DNS has no address for ${FAKE_DOMAIN} (ENOTFOUND)`,
+    });
+    expect(renderText(report).join('\n')).toContain(
+      PROBLEMS['dns-unresolved'].fix.replaceAll('DOMAIN', FAKE_DOMAIN),
+    );
+  });
+
+  it("should explain a port fetch refuses (the browsers' bad ports) without connecting", async () => {
+    const run = await cli([
+      'doctor',
+      '--domain',
+      FAKE_DOMAIN,
+      '--via',
+      'http://127.0.0.1:6667',
+      '--json',
+    ]);
+    const json = JSON.parse(run.out.join('\n')) as {
+      checks: { problem?: string; detail: string }[];
+    };
+    expect(json.checks[0]).toMatchObject({
+      problem: 'fetch-bad-port',
+      detail: expect.stringContaining('fetch refuses to connect to this port'),
+    });
+  });
 });
 
 describe('rtc-sidecars doctor (command)', () => {
@@ -163,6 +219,39 @@ describe('rtc-sidecars doctor (command)', () => {
     expect(run.out.filter((l) => l === fix)).toHaveLength(1);
     expect(run.out).toContain('    (same cause and fix as above)');
     expect(run.out.at(-1)).toMatch(/0 passed, \d+ failed, \d+ skipped: not ready for calls/);
+  });
+
+  it('should read the server name from the deployment folder and check federation through --via', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, '.env'), `SERVER_NAME=${FAKE_DOMAIN}\n`);
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      const run = await cli(['doctor', dir, '--via', closed, '--json', '--timeout', '2']);
+      expect(run.code).toBe(1);
+      const json = JSON.parse(run.out.join('\n')) as {
+        domain: string;
+        checks: { id: string; detail: string }[];
+      };
+      expect(json.domain).toBe(FAKE_DOMAIN);
+      // Refused on the local host (the 8448 fallback, nothing there): the request never went
+      // to the public name.
+      const federation = json.checks.find((c) => c.id === 'federation-openid');
+      expect(federation?.detail).toMatch(/:8448\/.*ECONNREFUSED/);
+      expect((await cli(['doctor'], dir)).code).toBe(1);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('should refuse a folder without a deployment and no --domain', async () => {
+    const dir = tempDir();
+    try {
+      const run = await cli(['doctor', dir]);
+      expect(run.code).toBe(2);
+      expect(run.err[0]).toMatch(/--domain NAME is required: .* holds no deployment \(\.env\)/);
+    } finally {
+      removeDir(dir);
+    }
   });
 
   it('should print one JSON document with --json', async () => {

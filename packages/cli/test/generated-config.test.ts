@@ -1,16 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createTurnCredentials, TurnClient } from '@rtc-sidecars/turn';
-import {
-  freePort,
-  freeUdpRange,
-  httpReady,
-  requireTool,
-  startCoturn,
-  startProcess,
-} from '@rtc-sidecars/test-harness';
+import { onLoopback, startCoturn, startLivekitFrom } from '@rtc-sidecars/test-harness';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +12,9 @@ import { parseEnvFile } from '../src/deployment/env-file.ts';
 import { initDeployment, type Parsed, removeDir, tempDir } from './cli-harness.ts';
 
 // The generated livekit.yaml and turnserver.conf run in the real livekit-server and coturn.
-// Only what binds them to this machine changes (addresses and ports on loopback, files in a
-// private folder); keys, secrets and every other setting are used as generated.
+// Only what binds them to this machine changes, in the harness's one `onLoopback` rewrite
+// (addresses and ports on loopback, files in a private folder); keys, secrets and every other
+// setting are used as generated.
 
 let dir: string;
 let env: Record<string, string>;
@@ -43,35 +36,13 @@ describe('generated livekit.yaml', () => {
     'should run in livekit-server and accept the key and secret livekit-jwt signs with',
     { timeout: 60_000 },
     async () => {
-      const config = YAML.parse(readFileSync(join(dir, 'livekit.yaml'), 'utf8'));
-      const http = await freePort();
-      const tcp = await freePort();
-      const udp = await freeUdpRange(5);
-      Object.assign(config, { port: http, bind_addresses: ['127.0.0.1'] });
-      Object.assign(config.rtc, {
-        tcp_port: tcp,
-        port_range_start: udp.min,
-        port_range_end: udp.max,
-        node_ip: '127.0.0.1',
-        stun_servers: [],
-      });
-      const work = mkdtempSync(join(tmpdir(), 'rtc-lk-'));
-      cleanups.push(() => {
-        removeDir(work);
-      });
-      writeFileSync(join(work, 'livekit.yaml'), YAML.stringify(config), { mode: 0o600 });
-      const url = `http://127.0.0.1:${http}`;
-      const lk = await startProcess(
-        requireTool('livekit-server'),
-        ['--config', join(work, 'livekit.yaml')],
-        {
-          ready: () => httpReady(url),
-          readyTimeoutMs: 30_000,
-        },
+      const generated = readFileSync(join(dir, 'livekit.yaml'), 'utf8');
+      const config = YAML.parse(generated);
+      const lk = await startLivekitFrom((ports) =>
+        onLoopback(generated, { kind: 'livekit.yaml', ...ports }),
       );
-      cleanups.push(async () => {
-        await lk.stop();
-      });
+      cleanups.push(() => lk.stop());
+      const url = lk.httpUrl;
       const good = new RoomServiceClient(url, env.LIVEKIT_KEY, env.LIVEKIT_SECRET);
       const room = await good.createRoom({ name: 'generated-config' });
       expect(room.name).toBe('generated-config');
@@ -89,17 +60,7 @@ describe('generated turnserver.conf', () => {
     async () => {
       const generated = readFileSync(join(dir, 'turnserver.conf'), 'utf8');
       const coturn = await startCoturn((layout) =>
-        generated
-          .replace(
-            /^listening-port=.*$/m,
-            `listening-port=${layout.port}\nlistening-ip=127.0.0.1\nrelay-ip=127.0.0.1`,
-          )
-          .replace(/^min-port=.*$/m, `min-port=${layout.relayPorts.min}`)
-          .replace(/^max-port=.*$/m, `max-port=${layout.relayPorts.max}`)
-          .replace(/^external-ip=.*$/m, '')
-          .replace(/^log-file=.*$/m, `log-file=${join(layout.workDir, 'turnserver.log')}`)
-          .replace(/^pidfile=.*$/m, `pidfile=${join(layout.workDir, 'turnserver.pid')}`)
-          .replace(/^userdb=.*$/m, `userdb=${join(layout.workDir, 'turndb')}`),
+        onLoopback(generated, { kind: 'turnserver.conf', ...layout }),
       );
       cleanups.push(() => coturn.stop());
       // The secret the homeserver hands out credentials with, read from its own config.
@@ -123,7 +84,8 @@ describe('generated turnserver.conf', () => {
           await client.close();
         }
       };
-      const allocation = await allocate(toml.global.turn_secret as string);
+      expect(toml.global.turn_secret_file).toBe('/etc/continuwuity/secrets/turn_secret');
+      const allocation = await allocate(readFileSync(join(dir, 'secrets/turn_secret'), 'utf8'));
       expect(allocation.relayed.port).toBeGreaterThanOrEqual(coturn.relayPorts.min);
       expect(allocation.relayed.port).toBeLessThanOrEqual(coturn.relayPorts.max);
       await expect(allocate('0'.repeat(64))).rejects.toThrow(/401|Unauthori[sz]ed/i);

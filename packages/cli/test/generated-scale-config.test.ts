@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 
 import {
   freePort,
-  freeUdpRange,
-  httpReady,
+  onLoopback,
   requireTool,
-  type RunningProcess,
+  startLivekitFrom,
   startNodeService,
   startProcess,
   tcpOpen,
@@ -72,31 +71,37 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-/** The generated livekit.yaml bound to loopback, with Redis at the local server. */
-async function startNode(password: string): Promise<{ url: string; node: RunningProcess }> {
-  const config: Parsed = YAML.parse(readFileSync(join(dir, 'livekit.yaml'), 'utf8'));
-  const http = await freePort();
-  const udp = await freeUdpRange(5);
-  Object.assign(config, { port: http, bind_addresses: ['127.0.0.1'] });
-  Object.assign(config.rtc, {
-    tcp_port: await freePort(),
-    port_range_start: udp.min,
-    port_range_end: udp.max,
-    node_ip: '127.0.0.1',
-    stun_servers: [],
-  });
-  config.redis = { ...config.redis, address: `127.0.0.1:${redisPort}`, password };
+/**
+ * The generated livekit.yaml bound to loopback (the harness's `onLoopback`), with Redis at the
+ * local server; `password` replaces the generated Redis password only to show a wrong one fails.
+ */
+async function startNode(password: string): Promise<{ url: string }> {
+  const generated = readFileSync(join(dir, 'livekit.yaml'), 'utf8');
+  const config: Parsed = YAML.parse(generated);
+  config.redis.password = password;
+  // Every node reads this one file, so every node hands out the deployment's coturn.
+  expect(config.rtc.turn_servers).toEqual(
+    ['udp', 'tcp'].map((protocol) => ({
+      host: env.TURN_HOST,
+      port: Number(env.TURN_PORT),
+      protocol,
+      secret: env.TURN_SECRET,
+      ttl: 3600,
+    })),
+  );
   const { port } = webhooks.address() as AddressInfo;
-  config.webhook.urls = [`http://127.0.0.1:${port}/sfu_webhook`];
-  const file = join(dir, `livekit-${http}.yaml`);
-  writeFileSync(file, YAML.stringify(config), { mode: 0o600 });
-  const url = `http://127.0.0.1:${http}`;
-  const node = await startProcess(requireTool('livekit-server'), ['--config', file], {
-    ready: () => httpReady(url),
-    readyTimeoutMs: 30_000,
-  });
+  const node = await startLivekitFrom(
+    (ports) =>
+      onLoopback(YAML.stringify(config), {
+        kind: 'livekit.yaml',
+        ...ports,
+        webhookUrls: [`http://127.0.0.1:${port}/sfu_webhook`],
+        redisAddress: `127.0.0.1:${redisPort}`,
+      }),
+    5,
+  );
   stops.push(() => node.stop());
-  return { url, node };
+  return { url: node.httpUrl };
 }
 
 /** One Redis command through redis-cli, authenticated with the generated password. */

@@ -64,7 +64,14 @@ describe('rtc-sidecars init', () => {
     const { env, compose, livekit, toml, coturn } = load(dir);
     // TURN: one secret in coturn and the homeserver, URIs as an array.
     expect(coturn.get('static-auth-secret')).toEqual([env.TURN_SECRET]);
-    expect(toml.turn_secret).toBe(env.TURN_SECRET);
+    // The homeserver reads it from secrets/ (mounted read-only): the TOML holds no secret.
+    expect(toml.turn_secret).toBeUndefined();
+    expect(toml.turn_secret_file).toBe('/etc/continuwuity/secrets/turn_secret');
+    expect(read(dir, 'secrets/turn_secret')).toBe(env.TURN_SECRET);
+    expect(compose.services.continuwuity.volumes).toContain(
+      './secrets:/etc/continuwuity/secrets:ro',
+    );
+    expect(read(dir, 'continuwuity.toml')).not.toContain(env.TURN_SECRET);
     expect(toml.turn_uris).toEqual([
       'turn:hi.example.org:3478?transport=udp',
       'turn:hi.example.org:3478?transport=tcp',
@@ -133,7 +140,12 @@ describe('rtc-sidecars init', () => {
     expect(load(off).toml.registration_token).toBeUndefined();
     const token = workDir();
     expect((await initDeployment(token)).code).toBe(0);
-    expect(load(token).toml.registration_token).toBe(load(token).env.REGISTRATION_TOKEN);
+    expect(load(token).toml.registration_token).toBeUndefined();
+    expect(load(token).toml.registration_token_file).toBe(
+      '/etc/continuwuity/secrets/registration_token',
+    );
+    expect(read(token, 'secrets/registration_token')).toBe(load(token).env.REGISTRATION_TOKEN);
+    expect(statSync(join(token, 'secrets/registration_token')).mode & 0o777).toBe(0o600);
   });
 
   it('should keep existing secrets on a re-run, fill only the missing one and say so', async () => {
@@ -145,7 +157,7 @@ describe('rtc-sidecars init', () => {
     const run = await initDeployment(dir);
     expect(run.code).toBe(0);
     expect(run.out).toContain(
-      'Kept existing secrets: TURN_SECRET, LIVEKIT_KEY, REGISTRATION_TOKEN (use --force to regenerate)',
+      'Kept existing secrets: TURN_SECRET, LIVEKIT_KEY, REGISTRATION_TOKEN (use --regenerate-secrets to replace them)',
     );
     expect(run.out).toContain('Generated secrets: LIVEKIT_SECRET');
     const second = load(dir);
@@ -156,15 +168,15 @@ describe('rtc-sidecars init', () => {
     const third = await initDeployment(dir);
     expect(third.out.some((l) => l.startsWith('Generated secrets'))).toBe(false);
     expect(third.out).toContain(
-      'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml',
+      'Unchanged: .env, compose.yaml, livekit.yaml, turnserver.conf, continuwuity.toml, secrets/turn_secret, secrets/registration_token',
     );
   });
 
-  it('should regenerate every secret with --force and keep the old .env as a backup', async () => {
+  it('should regenerate every secret with --regenerate-secrets and keep the old .env as a backup', async () => {
     const dir = workDir();
     expect((await initDeployment(dir)).code).toBe(0);
     const before = read(dir, '.env');
-    const run = await initDeployment(dir, '--force');
+    const run = await initDeployment(dir, '--regenerate-secrets');
     expect(run.code).toBe(0);
     expect(load(dir).env.TURN_SECRET).not.toBe(parseEnvFile(before).TURN_SECRET);
     const backups = readdirSync(dir).filter((f) => f.startsWith('.env.bak-'));
@@ -198,6 +210,8 @@ describe('rtc-sidecars init', () => {
       'turn.example.org',
       '--proxy',
       'standalone',
+      '--acme-email',
+      'you@example.org',
     );
     const text = run.out.join('\n');
     expect(run.out).toContain('Consistency check: passed');
@@ -207,7 +221,7 @@ describe('rtc-sidecars init', () => {
       '443/tcp',
       '3478/udp',
       '3478/tcp',
-      '5349/tcp',
+      '80/tcp',
       '49160-49200/udp',
       '7881/tcp',
       '50100-50200/udp',
@@ -215,7 +229,9 @@ describe('rtc-sidecars init', () => {
       expect(text).toContain(port);
     }
     expect(text).toContain('docker network create rtc-sidecars-proxy');
-    expect(text).toContain('docker compose up -d');
+    expect(text).toContain(`cd ${dir} && docker compose up -d --build`);
+    expect(text).toContain(`rtc-sidecars doctor ${dir}`);
+    expect(text).toContain(`rtc-sidecars init ${dir}`);
     expect(load(dir).env).toMatchObject({
       COMPOSE_PROFILES: 'standalone',
       TRAEFIK_NETWORK: 'rtc-sidecars-proxy',
@@ -229,10 +245,22 @@ describe('rtc-sidecars init', () => {
     [['--domain', 'bad_label.example.org'], /not a valid server name/],
     [['--domain', 'x-.example.org'], /not a valid server name/],
     [['--turn-host', 'turn'], /--turn-host "turn" is not fully qualified/],
-    [['--external-ip', '10.0.0.5'], /not a public address \(it is in the private range\)/],
-    [['--external-ip', '127.0.0.1'], /loopback/],
-    [['--external-ip', '100.64.1.1'], /carrierGradeNat/],
-    [['--external-ip', '203.0.113.5'], /not a public address/],
+    [['--domain', 'https://hi.example.org'], /is a URL; give the bare name \(hi.example.org\)/],
+    [['--domain', 'hi.example.org/matrix'], /contains a path/],
+    [['--external-ip', '10.0.0.5'], /not a public address: it is a private network address/],
+    [['--external-ip', '127.0.0.1'], /loopback.*add --allow-private-ip/],
+    [['--external-ip', '100.64.1.1'], /carrier-grade NAT/],
+    [['--external-ip', '203.0.113.5'], /is a documentation address .*add --allow-private-ip/],
+    [['--external-ip', '0.0.0.0', '--allow-private-ip'], /unspecified address\. Give this/],
+    [['--proxy', 'standalone'], /--proxy standalone needs --acme-email ADDRESS/],
+    [['--acme-email', 'nobody'], /--acme-email "nobody" is not an e-mail address/],
+    [['--turn-port', '70000'], /--turn-port must be a port 1-65535/],
+    [['--livekit-udp-ports', '50200-50100'], /--livekit-udp-ports must be a port range/],
+    [
+      ['--turn-relay-ports', '50150-50250'],
+      /--turn-relay-ports 50150-50250 overlaps --livekit-udp-ports 50100-50200 \(udp\)/,
+    ],
+    [['--livekit-tcp-port', '3478'], /--turn-port 3478 overlaps --livekit-tcp-port 3478 \(tcp\)/],
     [['--external-ip', 'example.org'], /not an IP address literal/],
     [['--external-ip', '1.2.3'], /not an IP address literal/],
     [['--federation', 'maybe'], /--federation must be one of on, off/],

@@ -10,7 +10,13 @@ import YAML from 'yaml';
 
 import { checkDeployment } from '../src/check/check-deployment.ts';
 import { interpolate } from '../src/check/interpolate.ts';
-import { PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import { type Parsed, PUBLIC_IP, removeDir, tempDir } from './cli-harness.ts';
+import {
+  LIVEKIT_JWT_PATHS,
+  publicPathsOf,
+  WELL_KNOWN_PATHS,
+  WELL_KNOWN_PUBLIC,
+} from './traefik-model.ts';
 import { composeSchemaValidator, dockerComposeConfig, readCompose } from './compose-validation.ts';
 
 const APP = join(repoRoot, 'docker/runtipi/continuwuity-rtc');
@@ -125,6 +131,22 @@ describe('Runtipi app continuwuity-rtc', () => {
     // Every variable the compose file reads is either a form field or injected by Runtipi.
     const used = new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
     for (const name of used) expect(name! in fields || name === 'APP_DATA_DIR', name).toBe(true);
+  });
+
+  it('should make public only the routes clients use, never /metrics or /sfu_webhook', () => {
+    // Runtipi fills in {{RUNTIPI_APP_ID}} and the app.env; its own main router (is_main) sends
+    // the rest of the host to the homeserver.
+    const filled: Parsed = YAML.parse(
+      interpolate(composeText.replaceAll('{{RUNTIPI_APP_ID}}', APP_ENV.APP_ID!), APP_ENV),
+    );
+    const host = APP_ENV.RTC_SIDECARS_SERVER_NAME!;
+    expect(publicPathsOf(filled, host, 'livekit-jwt', LIVEKIT_JWT_PATHS)).toEqual([
+      '/delegate_delayed_leave',
+      '/get_token',
+      '/healthz',
+      '/sfu/get',
+    ]);
+    expect(publicPathsOf(filled, host, 'well-known', WELL_KNOWN_PATHS)).toEqual(WELL_KNOWN_PUBLIC);
   });
 
   it('should run coturn with the full denied-peer-ip list of @rtc-sidecars/turn', () => {

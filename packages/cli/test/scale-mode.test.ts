@@ -57,7 +57,7 @@ describe('init --scale', () => {
     expect(again.code).toBe(0);
     expect(again.out.join('\n')).toMatch(/Kept existing secrets: .*REDIS_PASSWORD/);
     expect(again.out).toContain(
-      'Unchanged: .env, compose.yaml, compose.scale.yaml, livekit.yaml, turnserver.conf, continuwuity.toml',
+      'Unchanged: .env, compose.yaml, compose.scale.yaml, livekit.yaml, turnserver.conf, continuwuity.toml, secrets/turn_secret, secrets/registration_token',
     );
     expect(parseEnvFile(read(scaled, '.env')).REDIS_PASSWORD).toBe(env.REDIS_PASSWORD);
   });

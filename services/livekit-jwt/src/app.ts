@@ -25,6 +25,7 @@ import { TokenMetrics } from './tokens/token-metrics.ts';
 import { TokenMinter } from './tokens/token-minter.ts';
 import { tokenRoutes } from './tokens/token-routes.ts';
 import { type OpenIdVerifier, TokenService } from './tokens/token-service.ts';
+import { isProxyName, TrustedProxies } from './trusted-proxies.ts';
 import { webhookRoutes } from './delayed-leave/webhook-routes.ts';
 
 /** Upstream caps request bodies at 1 MiB; larger ones get 413 `M_TOO_LARGE`. */
@@ -67,13 +68,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           ...loggerOptions({ level: config.logLevel, name: 'livekit-jwt' }),
           ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
         };
+  // A proxy named by host name (the bundle's Traefik) is trusted at its current address only.
+  const trusted =
+    typeof config.trustProxy !== 'boolean' && config.trustProxy.some(isProxyName)
+      ? new TrustedProxies(config.trustProxy)
+      : undefined;
   const app = Fastify({
     // During shutdown, requests on open keep-alive connections are still served (with
     // `Connection: close`, see http-kit's serve) rather than answered with a non-Matrix 503.
     return503OnClosing: false,
     logger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
+    trustProxy:
+      trusted?.trusts ??
+      (typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy]),
     // One line per token request (written by the route) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Routing-level refusals (e.g. a malformed %-escape in the path) skip the onSend hook below,
@@ -87,6 +95,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clientErrorHandler: matrixClientErrorHandler(ACCESS_CONTROL_HEADERS),
   });
   installMatrixErrorHandlers(app);
+  if (trusted !== undefined) {
+    app.addHook('onReady', () => trusted.start());
+    app.addHook('onClose', () => {
+      trusted.stop();
+    });
+  }
   // Load shedding: while the event loop lags, refuse new work at once with a Matrix 503 (CORS
   // from the onSend hook below) rather than queueing it behind requests already late.
   await app.register(underPressure, sheddingOptions(config.maxEventLoopDelayMs));

@@ -98,8 +98,9 @@ const PROXY_KEYWORDS = new Set(DEFAULT_TRUSTED_PROXIES);
 
 /**
  * `LIVEKIT_JWT_TRUST_PROXY`: `false` (trust nobody, key on the peer address), `true` (trust every
- * hop) or a comma list of addresses, CIDRs and the keywords `loopback`, `linklocal`,
- * `uniquelocal`. Unset means {@link DEFAULT_TRUSTED_PROXIES}.
+ * hop) or a comma list of addresses, CIDRs, host names (resolved by the app, see
+ * trusted-proxies.ts) and the keywords `loopback`, `linklocal`, `uniquelocal`. Unset means
+ * {@link DEFAULT_TRUSTED_PROXIES}.
  */
 export function resolveTrustProxy(
   raw: string | undefined,
@@ -112,14 +113,24 @@ export function resolveTrustProxy(
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const bad = entries.filter((entry) => !PROXY_KEYWORDS.has(entry) && !isAddressOrCidr(entry));
+  const bad = entries.filter(
+    (entry) => !PROXY_KEYWORDS.has(entry) && !isAddressOrCidr(entry) && !isHostName(entry),
+  );
   if (bad.length > 0) {
     issues.push({
       variable: 'LIVEKIT_JWT_TRUST_PROXY',
-      message: `must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal; got "${bad.join('", "')}"`,
+      message: `must be true, false or a list of addresses, CIDRs, host names, loopback, linklocal, uniquelocal; got "${bad.join('", "')}"`,
     });
   }
   return Object.freeze(entries);
+}
+
+/** A proxy named by host name (a compose service or container), resolved by the app. */
+function isHostName(entry: string): boolean {
+  return (
+    /[a-z]/i.test(entry) &&
+    /^[a-z0-9]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9_-]*[a-z0-9])?)*$/i.test(entry)
+  );
 }
 
 function isAddressOrCidr(entry: string): boolean {

@@ -212,9 +212,15 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ ...base, LIVEKIT_JWT_TRUST_PROXY: 'off' }).config.trustProxy).toBe(
       false,
     );
-    expect(issues({ ...base, LIVEKIT_JWT_TRUST_PROXY: '10.0.0.0/33, proxy.local' })).toEqual([
-      'LIVEKIT_JWT_TRUST_PROXY: must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal; got "10.0.0.0/33", "proxy.local"',
+    expect(
+      issues({ ...base, LIVEKIT_JWT_TRUST_PROXY: '10.0.0.0/33, 10.0.0.300, proxy local' }),
+    ).toEqual([
+      'LIVEKIT_JWT_TRUST_PROXY: must be true, false or a list of addresses, CIDRs, host names, loopback, linklocal, uniquelocal; got "10.0.0.0/33", "10.0.0.300", "proxy local"',
     ]);
+    // A proxy by host name (the bundle's Traefik), resolved by the app.
+    expect(
+      loadServiceConfig({ ...base, LIVEKIT_JWT_TRUST_PROXY: 'loopback,traefik' }).config.trustProxy,
+    ).toEqual(['loopback', 'traefik']);
     expect(loadServiceConfig({ ...base, LIVEKIT_JWT_TRUST_PROXY: 'true' }).config.trustProxy).toBe(
       true,
     );

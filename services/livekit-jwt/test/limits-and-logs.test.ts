@@ -78,6 +78,35 @@ describe('livekit-jwt rate limit', () => {
   });
 });
 
+describe('livekit-jwt trusted proxy by host name', () => {
+  let app: FastifyInstance;
+  afterEach(async () => {
+    await app.close();
+  });
+  const post = (remoteAddress: string, xff: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/get_token',
+      payload: getTokenBody(),
+      remoteAddress,
+      headers: { 'x-forwarded-for': xff },
+    });
+
+  it("should believe only the named proxy's address, not its neighbours on the network", async () => {
+    // `localhost` stands in for the bundle's `traefik`: a name the system resolver knows.
+    const made = await makeApp({
+      env: { LIVEKIT_JWT_RATE_LIMIT: '1', LIVEKIT_JWT_TRUST_PROXY: 'localhost' },
+    });
+    app = made.app;
+    expect((await post('127.0.0.1', '198.51.100.1')).statusCode).toBe(200);
+    expect((await post('127.0.0.1', '198.51.100.2')).statusCode).toBe(200);
+    expect((await post('127.0.0.1', '198.51.100.1')).statusCode).toBe(429);
+    // Another container on the same private network forging X-Forwarded-For keeps its bucket.
+    expect((await post('172.18.0.9', '198.51.100.3')).statusCode).toBe(200);
+    expect((await post('172.18.0.9', '198.51.100.4')).statusCode).toBe(429);
+  });
+});
+
 describe('livekit-jwt logs', () => {
   it('should never log access tokens, JWTs or the secret', async () => {
     const logs = new LogSink();

@@ -1,5 +1,6 @@
 import { type Finding } from './finding.ts';
-import { federationRule, fociRule, turnUrisRule } from './homeserver-rules.ts';
+import { federationRule, fociRule, presenceRule, turnUrisRule } from './homeserver-rules.ts';
+import { livekitTurnRule } from './livekit-turn-rules.ts';
 import { type Deployment, loadDeployment } from './load-deployment.ts';
 import { deniedPeerRule, externalIpRule, nodeIpRule } from './media-rules.ts';
 import { portRule } from './port-rules.ts';
@@ -11,10 +12,12 @@ export { type Finding, formatFinding } from './finding.ts';
 /** Every rule `check` applies, each a pure function of the parsed deployment. */
 export const RULES: readonly ((d: Deployment) => Finding[])[] = [
   turnSecretRule,
+  livekitTurnRule,
   livekitKeyRule,
   livekitSecretLengthRule,
   turnUrisRule,
   federationRule,
+  presenceRule,
   fociRule,
   portRule,
   nodeIpRule,

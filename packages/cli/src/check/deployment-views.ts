@@ -1,3 +1,5 @@
+import { isAbsolute, join } from 'node:path';
+
 import { type ComposeService, type Deployment } from './load-deployment.ts';
 
 /** A setting together with where it was read, for findings that name file and key. */
@@ -85,4 +87,24 @@ export function asText(value: unknown): string {
     return String(value);
   }
   return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/**
+ * The file of the deployment folder that a container path of `service` is mounted from, e.g.
+ * continuwuity's `turn_secret_file`: through the service's bind mounts, the longest match first.
+ */
+export function mountedFile(
+  d: Deployment,
+  service: ComposeService,
+  containerPath: string,
+): string | undefined {
+  const mounts = [...service.volumes].sort((a, b) => b[1].length - a[1].length);
+  for (const [host, target] of mounts) {
+    if (containerPath !== target && !containerPath.startsWith(`${target.replace(/\/+$/, '')}/`)) {
+      continue;
+    }
+    if (!host.startsWith('.') && !host.startsWith('/')) return undefined; // a named volume
+    return join(isAbsolute(host) ? host : join(d.dir, host), containerPath.slice(target.length));
+  }
+  return undefined;
 }

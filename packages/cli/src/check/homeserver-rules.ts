@@ -53,7 +53,7 @@ export function turnUrisRule(d: Deployment): Finding[] {
 export function federationRule(d: Deployment): Finding[] {
   const found = homeserverSetting(d, 'allow_federation');
   if (found === undefined) return [];
-  if (found.value === false || asText(found.value).trim().toLowerCase() === 'false') {
+  if (isFalse(found.value)) {
     return [
       {
         rule: 'federation-disabled',
@@ -86,6 +86,7 @@ export function fociRule(d: Deployment): Finding[] {
   const hs = homeserverSetting(d, 'matrix_rtc.foci');
   if (wk === undefined && hs === undefined) return [];
   if (hs === undefined) {
+    if (d.unreadable.has('continuwuity.toml')) return [];
     return [
       {
         rule: 'foci-mismatch',
@@ -113,4 +114,29 @@ export function fociRule(d: Deployment): Finding[] {
     ];
   }
   return [];
+}
+
+const isFalse = (v: unknown): boolean => v === false || asText(v).trim().toLowerCase() === 'false';
+
+/**
+ * Presence switched off: clients cannot set a status message or see who is online (the first
+ * thing users notice). Local presence is the homeserver's own users; incoming, remote ones.
+ */
+export function presenceRule(d: Deployment): Finding[] {
+  const findings: Finding[] = [];
+  for (const [key, what] of [
+    ['allow_local_presence', "this server's users cannot set a status or see who is online"],
+    ['allow_incoming_presence', "remote users' presence is dropped"],
+  ] as const) {
+    const found = homeserverSetting(d, key);
+    if (found !== undefined && isFalse(found.value)) {
+      findings.push({
+        rule: 'presence-disabled',
+        file: found.file,
+        key: found.key,
+        message: `presence is switched off: ${what}; set ${key} = true`,
+      });
+    }
+  }
+  return findings;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 
 import { type Finding } from './finding.ts';
+import { parseErrorFinding } from './parse-error.ts';
 
 /** One compose service as parsed, with the file each of its settings came from. */
 export interface MergedService {
@@ -65,6 +66,7 @@ export function loadComposeServices(
   dir: string,
   env: Readonly<Record<string, string>>,
   findings: Finding[],
+  unreadable: Set<string> = new Set(),
 ): Record<string, MergedService> | undefined {
   let services: Record<string, MergedService> | undefined;
   for (const file of composeFileNames(env)) {
@@ -77,8 +79,8 @@ export function loadComposeServices(
     try {
       parsed = YAML.parse(readFileSync(path, 'utf8'), { merge: true });
     } catch (error) {
-      const first = (error as Error).message.split('\n')[0] ?? '';
-      findings.push({ rule: 'unreadable-file', file, key: '-', message: `cannot parse: ${first}` });
+      unreadable.add(file);
+      findings.push(parseErrorFinding(file, error));
       continue;
     }
     services ??= {};

@@ -9,6 +9,7 @@ import { asText } from './deployment-views.ts';
 import { type Finding } from './finding.ts';
 import { interpolateDeep } from './interpolate.ts';
 import { loadComposeServices } from './load-compose.ts';
+import { parseErrorFinding } from './parse-error.ts';
 import { parseTurnserverConf, type TurnserverConf } from './turnserver-conf-file.ts';
 
 /** A compose service, after `${VAR}` interpolation, reduced to what the rules read. */
@@ -20,6 +21,8 @@ export interface ComposeService {
   readonly replicas: number;
   readonly ports: readonly string[];
   readonly command: readonly string[];
+  /** Bind mounts as `[host path, container path]` (short and long syntax). */
+  readonly volumes: readonly (readonly [string, string])[];
   readonly networkMode?: string;
 }
 
@@ -32,6 +35,11 @@ export interface Deployment {
   readonly turnserver?: TurnserverConf;
   /** The `[global]` table of continuwuity.toml. */
   readonly continuwuity?: Readonly<Record<string, unknown>>;
+  /**
+   * Files present but not parseable (already reported as `unreadable-file`): rules skip what
+   * they would read from them instead of reporting it missing.
+   */
+  readonly unreadable: ReadonlySet<string>;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -72,12 +80,20 @@ function toService(value: unknown, origins: Readonly<Record<string, string>>): C
       : Array.isArray(s.command)
         ? s.command.map(String)
         : [];
+  const volumes = Array.isArray(s.volumes)
+    ? s.volumes.flatMap((v: unknown): [string, string][] => {
+        if (isRecord(v)) return [[asText(v.source), asText(v.target)]];
+        const [host = '', target = ''] = asText(v).split(':');
+        return target === '' ? [] : [[host, target]];
+      })
+    : [];
   return {
     environment: toEnvironment(s.environment),
     origins,
     replicas: Number.isInteger(replicas) ? replicas : 1,
     ports,
     command,
+    volumes,
     ...(typeof s.network_mode === 'string' ? { networkMode: s.network_mode } : {}),
   };
 }
@@ -97,6 +113,7 @@ export function loadDeployment(dir: string, findings: Finding[]): Deployment {
     }
     return readFileSync(path, 'utf8');
   };
+  const unreadable = new Set<string>();
   const parse = <T>(
     file: string,
     text: string | undefined,
@@ -106,15 +123,15 @@ export function loadDeployment(dir: string, findings: Finding[]): Deployment {
     try {
       return fn(text);
     } catch (error) {
-      const first = (error as Error).message.split('\n')[0] ?? '';
-      findings.push({ rule: 'unreadable-file', file, key: '-', message: `cannot parse: ${first}` });
+      unreadable.add(file);
+      findings.push(parseErrorFinding(file, error));
       return undefined;
     }
   };
   const envText = read('.env', true);
   const env = envText === undefined ? {} : parseEnvFile(envText);
   // compose.yaml, plus compose.scale.yaml when COMPOSE_FILE names it, merged as compose does.
-  const compose = loadComposeServices(dir, env, findings);
+  const compose = loadComposeServices(dir, env, findings, unreadable);
   const services: Record<string, ComposeService> = {};
   for (const [name, merged] of Object.entries(compose ?? {})) {
     services[name] = toService(interpolateDeep(merged.value, env), merged.origins);
@@ -134,5 +151,6 @@ export function loadDeployment(dir: string, findings: Finding[]): Deployment {
     ...(isRecord(livekit) ? { livekit } : {}),
     ...(turnserver === undefined ? {} : { turnserver }),
     ...(global === undefined ? {} : { continuwuity: global }),
+    unreadable,
   };
 }

@@ -109,8 +109,9 @@ const show = (c: PortClaim): string =>
   `${c.from === c.to ? c.from : `${c.from}-${c.to}`}/${c.proto}`;
 
 /**
- * Two services on one host port collide: one of them fails to start or, worse for UDP ranges,
- * steals the other's media. LiveKit's media ports must also be published as configured.
+ * Two services on one host port collide (`port-collision`): one of them fails to start or, worse
+ * for UDP ranges, steals the other's media. LiveKit's media ports must also be published as
+ * configured (`port-not-published`).
  */
 export function portRule(d: Deployment): Finding[] {
   const findings: Finding[] = [];
@@ -132,10 +133,10 @@ export function portRule(d: Deployment): Finding[] {
       );
       if (!covered) {
         findings.push({
-          rule: 'port-collision',
+          rule: 'port-not-published',
           file: claim.file,
           key: claim.key,
-          message: `${show(claim)} is not published by compose.yaml services.${livekitService}.ports: media cannot reach LiveKit`,
+          message: `${show(claim)} is not published by compose.yaml services.${livekitService}.ports: media cannot reach LiveKit (re-run \`rtc-sidecars init\` to render both from .env)`,
         });
       }
     }

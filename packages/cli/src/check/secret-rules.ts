@@ -1,7 +1,47 @@
 import { MIN_LIVEKIT_SECRET_LENGTH } from '../deployment/secrets.ts';
-import { asText, homeserverSetting, livekitSetting, serviceEnv } from './deployment-views.ts';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+import {
+  asText,
+  homeserverService,
+  homeserverSetting,
+  livekitSetting,
+  type Located,
+  mountedFile,
+  serviceEnv,
+} from './deployment-views.ts';
 import { type Finding } from './finding.ts';
 import { type Deployment } from './load-deployment.ts';
+
+/**
+ * The secret in continuwuity's `turn_secret_file`, read from the deployment folder through the
+ * homeserver service's bind mounts; `undefined` without the setting. A file that is not mounted
+ * from the folder or cannot be read is a finding: continuwuity then falls back to `turn_secret`.
+ */
+function homeserverTurnSecret(d: Deployment, findings: Finding[]): Located<string> | undefined {
+  const setting = homeserverSetting(d, 'turn_secret_file');
+  const hs = homeserverService(d);
+  if (setting === undefined || hs === undefined) return undefined;
+  const path = mountedFile(d, hs[1], asText(setting.value));
+  let text: string | undefined;
+  try {
+    text = path === undefined ? undefined : readFileSync(path, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    findings.push({
+      rule: 'secret-mismatch',
+      file: setting.file,
+      key: setting.key,
+      message: `${asText(setting.value)} is not a readable file mounted from this folder: continuwuity falls back to turn_secret`,
+    });
+    return undefined;
+  }
+  const file = path === undefined ? setting.file : relative(d.dir, path);
+  return { value: text.trim(), file, key: '-' };
+}
 
 /** coturn's secrets must include the homeserver's TURN secret and `.env`'s TURN_SECRET. */
 export function turnSecretRule(d: Deployment): Finding[] {
@@ -18,9 +58,14 @@ export function turnSecretRule(d: Deployment): Finding[] {
     });
     return findings;
   }
-  const hs = homeserverSetting(d, 'turn_secret');
+  // turn_secret_file wins over turn_secret in continuwuity.
+  const hs = homeserverTurnSecret(d, findings) ?? homeserverSetting(d, 'turn_secret');
   if (hs === undefined) {
-    if (homeserverSetting(d, 'turn_secret_file') === undefined) {
+    // An unparseable continuwuity.toml is reported once, not again as each missing key.
+    if (
+      homeserverSetting(d, 'turn_secret_file') === undefined &&
+      !d.unreadable.has('continuwuity.toml')
+    ) {
       findings.push({
         rule: 'secret-mismatch',
         file: 'continuwuity.toml',

@@ -1,10 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-
 import { checkDeployment, formatFinding } from '../check/check-deployment.ts';
-import { EXIT, UsageError } from '../cli-error.ts';
+import { EXIT } from '../cli-error.ts';
 import { type CliIo } from '../io.ts';
+import { existingDeploymentDir, parseCommandArgs } from './command-args.ts';
 import { type Command } from './command.ts';
 
 const USAGE = `usage: rtc-sidecars check [DIR]
@@ -14,22 +11,8 @@ and prints one line per inconsistency: "file: key: problem [rule]".
 Exit code 0 only when there is none, 1 when there are findings, 2 on bad usage.`;
 
 async function run(args: readonly string[], io: CliIo): Promise<number> {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseArgs({
-      args: [...args],
-      options: {},
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
-  if (positionals.length > 1) throw new UsageError('check takes one folder');
-  const dir = resolve(io.cwd, positionals[0] ?? '.');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UsageError(`${dir} is not a folder`);
-  }
+  const { positionals } = parseCommandArgs(args, {});
+  const dir = existingDeploymentDir('check', positionals, io.cwd);
   const findings = checkDeployment(dir);
   for (const finding of findings) io.out(formatFinding(finding));
   if (findings.length === 0) {

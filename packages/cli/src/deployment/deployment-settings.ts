@@ -1,4 +1,3 @@
-import { UsageError } from '../cli-error.ts';
 import { type SecretKey } from './secrets.ts';
 
 /** How the homeserver federates. `off` still keeps the federation router up, see the TOML. */
@@ -8,7 +7,10 @@ export type Registration = 'open' | 'token' | 'off';
 /** Which Traefik routes traffic: an existing one on a shared network, or the bundled one. */
 export type ProxyMode = 'external' | 'standalone';
 
-/** Fixed ports of the bundle. Media ports bypass the proxy, so each must be opened. */
+/**
+ * Default and internal ports of the bundle. The published ones are settings (`init --turn-port`
+ * etc.); media ports bypass the proxy, so each must be opened.
+ */
 export const PORTS = Object.freeze({
   https: 443,
   http: 80,
@@ -26,10 +28,33 @@ export const PORTS = Object.freeze({
   turnRelayMax: 49200,
 });
 
-/** Everything `init` needs, validated. Every generated file is derived from this alone. */
+/** An inclusive port range. */
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The ports a deployment publishes on the host (`init`'s port flags, `.env`). */
+export interface DeploymentPorts {
+  /** Host ports of the bundled Traefik (standalone proxy). */
+  readonly https: number;
+  readonly http: number;
+  readonly livekitTcp: number;
+  readonly livekitUdp: PortRange;
+  /** coturn's listening port, UDP and TCP (host networking). */
+  readonly turn: number;
+  readonly turnRelay: PortRange;
+}
+
+/**
+ * Everything the renderers need, validated: built from the resolved `.env` values (see
+ * settings-table.ts) and the secrets. Every generated file is derived from this alone.
+ */
 export interface DeploymentSettings {
   readonly serverName: string;
   readonly externalIp: string;
+  /** The operator accepted a non-public EXTERNAL_IP (lab or test set-up). */
+  readonly allowPrivateIp: boolean;
   readonly turnHost: string;
   readonly federation: Federation;
   readonly registration: Registration;
@@ -42,30 +67,17 @@ export interface DeploymentSettings {
    * joins compose.yaml through COMPOSE_FILE, and livekit.yaml gets a `redis:` section.
    */
   readonly scale: boolean;
-  /** Folder holding the repository (the Docker build context of our two images). */
+  readonly ports: DeploymentPorts;
+  /** Checkout the two rtc-sidecars images are built from; empty: the published images. */
   readonly sourceDir: string;
   readonly uid: number;
   readonly gid: number;
   readonly secrets: Readonly<Partial<Record<SecretKey, string>>>;
 }
 
-/** Secrets a deployment with these choices needs. */
-export function wantedSecrets(registration: Registration, scale: boolean): SecretKey[] {
-  const keys: SecretKey[] = ['TURN_SECRET', 'LIVEKIT_KEY', 'LIVEKIT_SECRET'];
-  if (registration === 'token') keys.push('REGISTRATION_TOKEN');
-  if (scale) keys.push('REDIS_PASSWORD');
-  return keys;
-}
-
 /** The compose files of a deployment, in merge order, as COMPOSE_FILE lists them. */
 export function composeFiles(scale: boolean): string[] {
   return scale ? ['compose.yaml', 'compose.scale.yaml'] : ['compose.yaml'];
-}
-
-/** Parses one of a fixed set of flag values, or throws a one-line {@link UsageError}. */
-export function oneOfFlag<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
 }
 
 /** Public URLs and internal addresses, all derived from the server name. */
@@ -83,7 +95,12 @@ export interface DerivedUrls {
 }
 
 /** Derives the URLs every file shares, so that they cannot drift apart. */
-export function deriveUrls(s: Pick<DeploymentSettings, 'serverName' | 'turnHost'>): DerivedUrls {
+export function deriveUrls(
+  s: Pick<DeploymentSettings, 'serverName' | 'turnHost'> & {
+    readonly ports?: Pick<DeploymentPorts, 'turn'>;
+  },
+): DerivedUrls {
+  const turnPort = s.ports?.turn ?? PORTS.turn;
   return {
     homeserverBaseUrl: `https://${s.serverName}`,
     federationServer: `${s.serverName}:443`,
@@ -92,8 +109,8 @@ export function deriveUrls(s: Pick<DeploymentSettings, 'serverName' | 'turnHost'
     livekitInternalUrl: `http://livekit:${PORTS.livekitHttp}`,
     homeserverInternalUrl: `http://continuwuity:${PORTS.homeserver}`,
     turnUris: [
-      `turn:${s.turnHost}:${PORTS.turn}?transport=udp`,
-      `turn:${s.turnHost}:${PORTS.turn}?transport=tcp`,
+      `turn:${s.turnHost}:${turnPort}?transport=udp`,
+      `turn:${s.turnHost}:${turnPort}?transport=tcp`,
     ],
   };
 }

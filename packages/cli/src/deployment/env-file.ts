@@ -14,6 +14,7 @@ export function parseEnvFile(text: string): Record<string, string> {
     const quote = value[0];
     if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
       value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\(.)/g, '$1');
     } else {
       // An unquoted value ends at " #" (an inline comment), as compose reads it.
       const hash = value.indexOf(' #');
@@ -30,13 +31,24 @@ export interface EnvSection {
   readonly entries: readonly (readonly [string, string])[];
 }
 
-/** Writes sections as an env file. Values are written bare: callers only pass safe characters. */
+/**
+ * A value as an env line holds it: bare when it is made of safe characters (every generated
+ * value is), else in single quotes, which compose reads literally (no `$` interpolation), or in
+ * double quotes with escapes when it contains a single quote itself.
+ */
+export function quoteEnvValue(value: string): string {
+  if (/^[A-Za-z0-9_.,:/@%+=-]*$/.test(value)) return value;
+  if (!value.includes("'")) return `'${value}'`;
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Writes sections as an env file, quoting values only where needed ({@link quoteEnvValue}). */
 export function formatEnvFile(header: readonly string[], sections: readonly EnvSection[]): string {
   const lines = header.map((l) => `# ${l}`.trimEnd());
   for (const section of sections) {
     lines.push('');
     for (const c of section.comment) lines.push(`# ${c}`.trimEnd());
-    for (const [key, value] of section.entries) lines.push(`${key}=${value}`);
+    for (const [key, value] of section.entries) lines.push(`${key}=${quoteEnvValue(value)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -18,6 +18,17 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function parseServerName(input: string, flag = '--domain'): string {
   const name = input.trim().toLowerCase();
   if (name === '') throw new UsageError(`${flag} is required (e.g. ${flag} hi.example.org)`);
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/.exec(name);
+  if (url !== null) {
+    throw new UsageError(
+      `${flag} "${input}" is a URL; give the bare name${url[1] ? ` (${url[1]})` : ''}, without scheme or path`,
+    );
+  }
+  if (name.includes('/')) {
+    throw new UsageError(
+      `${flag} "${input}" contains a path; give the bare name, e.g. hi.example.org`,
+    );
+  }
   const bare = name.startsWith('[') ? name.slice(1, name.indexOf(']')) : name.split(':')[0];
   if (isIP(bare ?? '') !== 0) {
     throw new UsageError(

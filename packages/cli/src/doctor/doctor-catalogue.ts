@@ -1,9 +1,20 @@
 /**
  * Every failure `rtc-sidecars doctor` can name, with the likely cause and the fix. The entries
- * come from the seed deployment's troubleshooting notes and from what users of Element Call on
- * self-hosted homeservers report upstream, so an operator sees the known answer, not a status.
+ * come from the troubleshooting notes of the hand-built deployment this project grew from and
+ * from what users of Element Call on self-hosted homeservers report upstream, so an operator
+ * sees the known answer, not a status. Operators read these: no internal names in them.
  */
 export const PROBLEMS = {
+  'dns-unresolved': {
+    cause:
+      'The name does not resolve: its A/AAAA record is missing or not yet visible (ENOTFOUND), or no DNS server answered (EAI_AGAIN).',
+    fix: 'Create the A/AAAA record (rtc-sidecars init prints it) and wait for it to show (dig DOMAIN); to check before DNS is in place, add --via http://<the proxy address>.',
+  },
+  'fetch-bad-port': {
+    cause:
+      'The URL uses a port that fetch, like every browser, refuses to connect to (the "bad ports" list: 6000, 6665-6669, 10080 and others), so clients would fail too.',
+    fix: 'Serve it on another port (443 for HTTPS); for --via, use the proxy on a port such as 80, 443 or 8080.',
+  },
   'domain-unreachable': {
     cause: 'Nothing answers HTTPS on the domain: DNS, the firewall (443/tcp) or the reverse proxy.',
     fix: 'Check the A/AAAA record, that 443/tcp is open and that Traefik is running (docker compose ps).',
@@ -15,7 +26,7 @@ export const PROBLEMS = {
   },
   'well-known-504': {
     cause:
-      'The reverse proxy cannot reach the well-known container (seed issue 3: container not on the Traefik network).',
+      'The reverse proxy cannot reach the well-known container (typically: the container is not on the Traefik network).',
     fix: 'Attach well-known to the proxy network (tipi_main_network, priority 1) and check its healthcheck.',
   },
   'well-known-content-type': {
@@ -39,7 +50,7 @@ export const PROBLEMS = {
   },
   'rtc-foci-missing': {
     cause:
-      'The client document has no org.matrix.msc4143.rtc_foci LiveKit focus (seed issue 4: "MISSING_MATRIX_RTC_FOCUS", older Element Call and other clients).',
+      'The client document has no org.matrix.msc4143.rtc_foci LiveKit focus: older Element Call versions and other clients show "MISSING_MATRIX_RTC_FOCUS".',
     fix: 'Set WELL_KNOWN_LIVEKIT_SERVICE_URLS to the public livekit-jwt URL, e.g. https://DOMAIN/livekit-jwt.',
   },
   'server-well-known-missing': {
@@ -109,13 +120,23 @@ export const PROBLEMS = {
     cause: 'livekit-jwt hands out a LiveKit URL that is not wss:// (often https:// or ws://).',
     fix: 'Set LIVEKIT_URL=wss://DOMAIN/livekit/sfu.',
   },
+  'livekit-turn-missing': {
+    cause:
+      "LiveKit's join response offers no TURN server, and Element Call takes its ICE servers from there only (not from /voip/turnServer): users behind UDP-blocking firewalls or symmetric NAT cannot connect.",
+    fix: 'Add rtc.turn_servers to livekit.yaml for coturn (host TURN_HOST, port 3478, protocol udp and tcp, secret TURN_SECRET, ttl), as rtc-sidecars init writes it, and restart LiveKit.',
+  },
+  'livekit-turn-secret-mismatch': {
+    cause:
+      "coturn refuses the TURN credentials LiveKit hands out (401): the secret of livekit.yaml's rtc.turn_servers differs from coturn's static-auth-secret, so Element Call users who need a relay cannot connect.",
+    fix: 'Set rtc.turn_servers[].secret in livekit.yaml to TURN_SECRET (the static-auth-secret of turnserver.conf) and restart LiveKit; rtc-sidecars check names the entry.',
+  },
   'turn-not-configured': {
     cause: 'The homeserver hands out no TURN server: calls behind NAT fail ("Waiting for media").',
     fix: 'Set turn_uris and turn_secret (continuwuity) to the coturn URIs and its static-auth-secret.',
   },
   'turn-uris-not-array': {
     cause:
-      'turn_uris is a comma-separated string instead of a JSON array (seed issue 2), so clients get no usable TURN URI.',
+      'turn_uris is a comma-separated string instead of a JSON array (a common copy-paste mistake), so clients get no usable TURN URI.',
     fix: 'Write turn_uris = ["turn:HOST:3478?transport=udp", "turn:HOST:3478?transport=tcp"].',
   },
   'turn-secret-mismatch': {
@@ -135,7 +156,7 @@ export const PROBLEMS = {
   },
   'presence-disabled': {
     cause:
-      'The homeserver refuses or silently drops presence updates (presence disabled), the original problem of the seed deployment: clients cannot set a status message.',
+      'The homeserver refuses or silently drops presence updates (presence disabled): clients cannot set a status message or see who is online.',
     fix: 'Enable allow_local_presence and allow_incoming_presence in continuwuity (rtc-sidecars init does; Synapse: presence.enabled).',
   },
   'presence-not-stored': {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 import { checkTurnRelay } from '@rtc-sidecars/turn';
 
 import { EXIT, UsageError } from '../cli-error.ts';
+import { deploymentDir, parseCommandArgs } from '../commands/command-args.ts';
 import type { Command } from '../commands/command.ts';
+import { parseEnvFile } from '../deployment/env-file.ts';
 import { parseServerName } from '../deployment/server-name.ts';
 import type { CliIo } from '../io.ts';
 import type { CheckResult } from './doctor-check.ts';
@@ -17,12 +18,14 @@ import { renderJson, reportHeader, reportSummary, resultPrinter } from './render
 import { CHECK_IDS, type DoctorProgress, runDoctor } from './run-doctor.ts';
 import { webSocketJoin } from './signal-join.ts';
 
-const USAGE = `usage: rtc-sidecars doctor --domain NAME [options]
+const USAGE = `usage: rtc-sidecars doctor [DIR] [--domain NAME] [options]
 
 Checks a live deployment the way Element Call does and prints one line per check (✓ passed,
 ✗ failed, - skipped) with its latency; under each failure, the likely cause and the fix.
 Without credentials only the public checks run (discovery, CORS, routing, federation OpenID,
 livekit-jwt health). Exit code 0 when no check failed, 1 when one did, 2 on bad usage.
+
+The server name is --domain, else SERVER_NAME from DIR/.env (DIR: default the current folder).
 
 options:
   --domain NAME           Matrix server name users type in, e.g. hi.example.org
@@ -53,15 +56,40 @@ const OPTIONS = {
   skip: { type: 'string', multiple: true },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+interface Values {
+  readonly domain?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly 'password-file'?: string;
+  readonly 'access-token'?: string;
+  readonly json: boolean;
+  readonly via?: string;
+  readonly 'insecure-http': boolean;
+  readonly timeout: string;
+  readonly skip?: string[];
+}
 
-function parse(args: readonly string[]): Values {
-  try {
-    return parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true })
-      .values;
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+function parse(args: readonly string[]): { values: Values; positionals: string[] } {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  return { values: values as unknown as Values, positionals };
+}
+
+/** The server name: `--domain`, else SERVER_NAME of the deployment folder's `.env`. */
+function domainOf(values: Values, positionals: readonly string[], io: CliIo): string {
+  if (values.domain !== undefined) {
+    if (positionals.length > 0)
+      throw new UsageError('give a deployment folder or --domain, not both');
+    return parseServerName(values.domain);
   }
+  const dir = deploymentDir('doctor', positionals, io.cwd);
+  const envPath = join(dir, '.env');
+  if (!existsSync(envPath)) {
+    throw new UsageError(
+      `--domain NAME is required: ${dir} holds no deployment (.env) to read SERVER_NAME from`,
+    );
+  }
+  const name = parseEnvFile(readFileSync(envPath, 'utf8')).SERVER_NAME ?? '';
+  return parseServerName(name, `SERVER_NAME in ${envPath}`);
 }
 
 function readPasswordFile(path: string): string {
@@ -97,8 +125,8 @@ export function doctorSettings(
   args: readonly string[],
   io: CliIo,
 ): DoctorSettings & { json: boolean; via?: string } {
-  const values = parse(args);
-  const domain = parseServerName(values.domain ?? '');
+  const { values, positionals } = parse(args);
+  const domain = domainOf(values, positionals, io);
   const seconds = Number(values.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new UsageError(`--timeout must be a number of seconds above 0, got "${values.timeout}"`);

@@ -18,9 +18,24 @@ export interface DoctorSettings {
   readonly skip?: readonly string[];
 }
 
+/** One ICE server of LiveKit's join response (`urls`, and TURN credentials if any). */
+export interface IceServer {
+  readonly urls: readonly string[];
+  readonly username: string;
+  readonly credential: string;
+}
+
 /** The outcome of a LiveKit signalling join attempt. */
 export type SignalJoin =
-  { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly detail: string };
+  | {
+      readonly ok: true;
+      readonly detail: string;
+      /** The participant LiveKit admitted (TURN usernames are `<expiry>:<sid>`). */
+      readonly participantSid: string;
+      /** The ICE servers the join response hands the participant: LiveKit's TURN servers. */
+      readonly iceServers: readonly IceServer[];
+    }
+  | { readonly ok: false; readonly detail: string };
 
 /** Everything doctor talks to the network through; tests inject fakes. */
 export interface DoctorDeps {
@@ -57,6 +72,8 @@ export interface Findings {
   session?: Session;
   /** The LiveKit URL and JWT livekit-jwt minted. */
   livekit?: { readonly url: string; readonly jwt: string };
+  /** The ICE servers of LiveKit's join response (what Element Call relays through). */
+  livekitIceServers?: readonly IceServer[];
   /** The homeserver's TURN credentials (`/voip/turnServer`). */
   turn?: TurnServer;
 }

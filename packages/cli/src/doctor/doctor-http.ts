@@ -23,15 +23,38 @@ export interface RequestOptions {
   readonly timeoutMs: number;
 }
 
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError') return 'no answer in time';
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
+// getaddrinfo's "no such name" and "no DNS server answered".
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA']);
+
+/**
+ * A network failure in words, and the catalogue entry that explains it when it is not just
+ * "nothing answers": a name without DNS, or a port fetch refuses to use at all.
+ */
+export function describeNetworkError(
+  url: string,
+  error: unknown,
+): { detail: string; problem?: ProblemId } {
+  if (!(error instanceof Error)) return { detail: String(error) };
+  if (error.name === 'TimeoutError') return { detail: 'no answer in time' };
+  // Not `instanceof Error`: undici's errors may come from another realm (test runners).
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (typeof cause !== 'object' || typeof cause.message !== 'string') {
+    return { detail: error.message };
   }
-  return error.message;
+  const code = cause.code;
+  const { hostname } = new URL(url);
+  if (typeof code === 'string' && DNS_CODES.has(code)) {
+    const what = code === 'EAI_AGAIN' ? 'no DNS server answered for' : 'DNS has no address for';
+    return { detail: `${what} ${hostname} (${code})`, problem: 'dns-unresolved' };
+  }
+  // undici refuses the WHATWG "bad ports" (6000, 6667, 10080, …) before connecting, as browsers do.
+  if (cause.message === 'bad port') {
+    return {
+      detail: 'fetch refuses to connect to this port (a "bad port" for browsers too)',
+      problem: 'fetch-bad-port',
+    };
+  }
+  return { detail: typeof code === 'string' ? `${code}: ${cause.message}` : cause.message };
 }
 
 /**
@@ -61,7 +84,8 @@ export async function request(
     });
     text = await res.text();
   } catch (error) {
-    throw new CheckFailure(options.unreachable, `${url}: ${describeNetworkError(error)}`);
+    const { detail, problem } = describeNetworkError(url, error);
+    throw new CheckFailure(problem ?? options.unreachable, `${url}: ${detail}`);
   }
   let json: unknown;
   try {
@@ -113,7 +137,10 @@ export function joinUrl(base: string, path: string): string {
 /**
  * A `fetch` that sends every request for `https://<domain>` (and `wss://`) to `via` instead,
  * keeping path and query: checks a deployment through its proxy's LAN address, or before DNS
- * and certificates exist, while the URLs in its documents stay the public ones.
+ * and certificates exist, while the URLs in its documents stay the public ones. A URL naming
+ * another port of the domain (the federation check's `:8448` when no server document says
+ * otherwise) goes to the same port of the `via` host: nothing leaves for the public name, and
+ * a port the proxy does not serve still shows as unreachable.
  */
 export function viaFetch(domain: string, via: string, inner: Fetch = fetch): Fetch {
   const target = new URL(via);
@@ -123,13 +150,15 @@ export function viaFetch(domain: string, via: string, inner: Fetch = fetch): Fet
   };
 }
 
-/** `url` with the origin `https://<domain>` replaced by `via` (see {@link viaFetch}). */
+/** `url` with the origin `https://<domain>[:port]` replaced by `via` (see {@link viaFetch}). */
 export function rewriteUrl(url: string, domain: string, via: URL): string {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'https:' || parsed.protocol === 'wss:';
-  if (!secure || parsed.host !== domain.toLowerCase()) return url;
+  if (!secure || parsed.hostname !== domain.toLowerCase()) return url;
   const ws = parsed.protocol === 'wss:';
   const base = via.pathname.replace(/\/+$/, '');
   const protocol = ws ? via.protocol.replace('http', 'ws') : via.protocol;
-  return `${protocol}//${via.host}${base}${parsed.pathname}${parsed.search}`;
+  // new URL() drops the default port, so a port left here was named explicitly.
+  const host = parsed.port === '' ? via.host : `${via.hostname}:${parsed.port}`;
+  return `${protocol}//${host}${base}${parsed.pathname}${parsed.search}`;
 }

@@ -126,5 +126,6 @@ export async function checkLivekitJoin(ctx: DoctorContext): Promise<CheckOutcome
     ctx.settings.timeoutMs,
   );
   if (!joined.ok) return fail('livekit-unreachable', `${livekit.url}: ${joined.detail}`);
+  ctx.found.livekitIceServers = joined.iceServers;
   return pass(`token accepted, ${joined.detail}`);
 }

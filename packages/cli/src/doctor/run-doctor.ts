@@ -10,7 +10,7 @@ import { checkGetToken, checkJwtHealth, checkLivekitJoin } from './livekit-check
 import { checkPresence } from './presence-check.ts';
 import { checkCors, checkFederationOpenId, checkTransports } from './routing-checks.ts';
 import { checkLogin, logout } from './session-checks.ts';
-import { checkTurnRelayUri, checkTurnServer } from './turn-checks.ts';
+import { checkLivekitTurn, checkTurnRelayUri, checkTurnServer } from './turn-checks.ts';
 
 /** Called around each check, for a progress indicator. */
 export interface DoctorProgress {
@@ -41,6 +41,7 @@ export const STEPS: readonly Step[] = [
   { id: 'livekit-jwt-health', title: 'livekit-jwt /healthz', check: checkJwtHealth },
   { id: 'get-token', title: 'OpenID -> livekit-jwt /get_token', check: checkGetToken },
   { id: 'livekit-join', title: 'LiveKit accepts the token (join)', check: checkLivekitJoin },
+  { id: 'livekit-turn', title: 'LiveKit offers TURN', check: checkLivekitTurn },
   { id: 'turn-server', title: 'homeserver /voip/turnServer', check: checkTurnServer },
 ];
 

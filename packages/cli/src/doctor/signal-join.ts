@@ -1,7 +1,6 @@
-import type { SignalJoin } from './doctor-context.ts';
+import { SignalResponse } from '@livekit/protocol';
 
-/** Protobuf tag of `SignalResponse.join` (field 1, length-delimited). */
-const JOIN_TAG = 0x0a;
+import type { IceServer, SignalJoin } from './doctor-context.ts';
 
 /** The `/rtc` signalling URL for a LiveKit URL (which may carry a path prefix) and a token. */
 export function signalUrl(livekitUrl: string, jwt: string): string {
@@ -17,16 +16,43 @@ export function signalUrl(livekitUrl: string, jwt: string): string {
   return url.toString();
 }
 
-/** The field number of the first protobuf field in `bytes`, for an unexpected first message. */
-function firstField(bytes: Uint8Array): number | undefined {
-  const tag = bytes[0];
-  return tag === undefined ? undefined : tag >> 3;
+/**
+ * The first signalling message, decoded with LiveKit's own protobuf definitions: a join
+ * response with the ICE servers it hands this participant, or why it is not one.
+ */
+export function readJoinResponse(bytes: Uint8Array): SignalJoin {
+  let message: SignalResponse;
+  try {
+    message = SignalResponse.fromBinary(bytes);
+  } catch (error) {
+    return { ok: false, detail: `first signalling message does not decode: ${String(error)}` };
+  }
+  if (message.message.case !== 'join') {
+    return {
+      ok: false,
+      detail: `first signalling message is ${message.message.case ?? 'empty'}, not a join response`,
+    };
+  }
+  const join = message.message.value;
+  const iceServers: IceServer[] = join.iceServers.map((s) => ({
+    urls: [...s.urls],
+    username: s.username,
+    credential: s.credential,
+  }));
+  return {
+    ok: true,
+    detail: `join response (${bytes.length} bytes)`,
+    participantSid: join.participant?.sid ?? '',
+    iceServers,
+  };
 }
 
 /**
  * Joins a LiveKit room over the signalling WebSocket with `jwt` and leaves again: success is the
  * server's first message being a join response, which LiveKit only sends for a token signed
- * with one of its keys, for a room the token may join. Uses Node's global WebSocket.
+ * with one of its keys, for a room the token may join. The join response carries the ICE
+ * servers LiveKit hands this participant (its `rtc.turn_servers`, with credentials it signed),
+ * exactly what Element Call configures its peer connections with. Uses Node's global WebSocket.
  */
 export function webSocketJoin(url: string, timeoutMs: number): Promise<SignalJoin> {
   return new Promise((resolve) => {
@@ -49,15 +75,7 @@ export function webSocketJoin(url: string, timeoutMs: number): Promise<SignalJoi
         finish({ ok: false, detail: 'first signalling message was text, not protobuf' });
         return;
       }
-      const bytes = new Uint8Array(data);
-      if (bytes[0] === JOIN_TAG) {
-        finish({ ok: true, detail: `join response (${bytes.length} bytes)` });
-      } else {
-        finish({
-          ok: false,
-          detail: `first signalling message is field ${String(firstField(bytes))}, not a join response`,
-        });
-      }
+      finish(readJoinResponse(new Uint8Array(data)));
     });
     ws.addEventListener('error', () => {
       finish({ ok: false, detail: 'WebSocket handshake failed' });

@@ -1,33 +1,66 @@
 import { type DeploymentSettings, deriveUrls, PORTS } from '../deployment/deployment-settings.ts';
+import { type DeploymentFile } from '../deployment/write-deployment.ts';
 
 const str = (v: string): string => JSON.stringify(v);
 const arr = (vs: readonly string[]): string => `[${vs.map(str).join(', ')}]`;
 
+/** Where compose mounts the deployment's `secrets/` folder in the continuwuity container. */
+export const CONTINUWUITY_SECRETS_DIR = '/etc/continuwuity/secrets';
+
 /**
- * continuwuity's `continuwuity.toml` (mounted read-only, named by `CONTINUWUITY_CONFIG`). It
- * carries the TURN secret and the registration token copied from `.env` (a file rather than
- * environment variables, because an empty `CONTINUWUITY_REGISTRATION_TOKEN` would still be a
- * token), so it is written 0600. No Conduit-era key (`CONDUIT_CONFIG`, `allow_presence`,
- * `presence_timeout`).
+ * The files continuwuity reads its secrets from (`turn_secret_file`, `registration_token_file`),
+ * written to the deployment's `secrets/` folder (0600) from `.env`, so continuwuity.toml holds
+ * no secret. No trailing newline: `registration_token_file` takes one token per line.
+ */
+export function continuwuitySecretFiles(s: DeploymentSettings): DeploymentFile[] {
+  const files: DeploymentFile[] = [
+    { name: 'secrets/turn_secret', content: s.secrets.TURN_SECRET ?? '', mode: 0o600 },
+  ];
+  if (s.registration === 'token') {
+    files.push({
+      name: 'secrets/registration_token',
+      content: s.secrets.REGISTRATION_TOKEN ?? '',
+      mode: 0o600,
+    });
+  }
+  return files;
+}
+
+/**
+ * continuwuity's `continuwuity.toml` (mounted read-only, named by `CONTINUWUITY_CONFIG`). The
+ * TURN secret and the registration token come from files (see {@link continuwuitySecretFiles};
+ * files rather than environment variables, because an empty `CONTINUWUITY_REGISTRATION_TOKEN`
+ * would still be a token). No Conduit-era key (`CONDUIT_CONFIG`, `allow_presence`,
+ * `presence_timeout`); every key exists in continuwuity v26.7.3 (docker/schema).
  */
 export function renderContinuwuityToml(s: DeploymentSettings): string {
   const urls = deriveUrls(s);
   const federated = s.federation === 'on';
   const lines = [
-    '# continuwuity configuration, written by `rtc-sidecars init` from .env. It holds the TURN',
-    '# secret and the registration token: keep it private (0600).',
+    '# continuwuity configuration, written by `rtc-sidecars init` from .env. The TURN secret and',
+    '# the registration token are read from secrets/ (mounted at ' +
+      CONTINUWUITY_SECRETS_DIR +
+      ').',
     '[global]',
     `server_name = ${str(s.serverName)}`,
     'database_path = "/var/lib/continuwuity"',
     'address = ["0.0.0.0"]',
     `port = ${PORTS.homeserver}`,
     'max_request_size = 20971520',
+    '# No polling of continuwuity.org for announcements (an outbound request on a schedule).',
+    'allow_announcements_check = false',
+    '# No emoji appended to every new display name (it shows on call tiles).',
+    'new_user_displayname_suffix = ""',
     '',
     '# Registration: ' + s.registration,
     `allow_registration = ${s.registration === 'off' ? 'false' : 'true'}`,
   ];
   if (s.registration === 'token') {
-    lines.push(`registration_token = ${str(s.secrets.REGISTRATION_TOKEN ?? '')}`);
+    lines.push(
+      '# On a fresh database this token is refused until the first account exists: create that',
+      '# one with the one-time token continuwuity prints at start (docker compose logs continuwuity).',
+      `registration_token_file = ${str(`${CONTINUWUITY_SECRETS_DIR}/registration_token`)}`,
+    );
   }
   if (s.registration === 'open') {
     lines.push(
@@ -61,7 +94,7 @@ export function renderContinuwuityToml(s: DeploymentSettings): string {
     '',
     '# TURN for 1:1 calls: coturn, with the same static-auth-secret as turnserver.conf.',
     `turn_uris = ${arr(urls.turnUris)}`,
-    `turn_secret = ${str(s.secrets.TURN_SECRET ?? '')}`,
+    `turn_secret_file = ${str(`${CONTINUWUITY_SECRETS_DIR}/turn_secret`)}`,
     'turn_ttl = 86400',
     '',
     '[global.well_known]',

@@ -1,6 +1,6 @@
 import { renderTurnserverConf } from '@rtc-sidecars/turn';
 
-import { type DeploymentSettings, PORTS } from '../deployment/deployment-settings.ts';
+import { type DeploymentSettings } from '../deployment/deployment-settings.ts';
 
 /**
  * coturn's `turnserver.conf`, rendered by `@rtc-sidecars/turn` (hardened: REST secrets, no CLI,
@@ -12,9 +12,9 @@ export function renderCoturnConf(s: DeploymentSettings): string {
     realm: s.turnHost,
     serverName: s.turnHost,
     secrets: [s.secrets.TURN_SECRET ?? ''],
-    listeningPort: PORTS.turn,
+    listeningPort: s.ports.turn,
     externalIp: s.externalIp,
-    relayPorts: { min: PORTS.turnRelayMin, max: PORTS.turnRelayMax },
+    relayPorts: { min: s.ports.turnRelay.from, max: s.ports.turnRelay.to },
     pidFile: '/tmp/turnserver.pid',
     userDb: '/tmp/turndb',
   });

@@ -10,18 +10,27 @@ export interface StackSecrets {
   readonly turnSecret: string;
 }
 
+/** What `rtc-sidecars init` wrote that the stack runs: the secrets and two config files. */
+export interface GeneratedDeployment {
+  readonly secrets: StackSecrets;
+  /** livekit.yaml as generated (run through `onLoopback` before use). */
+  readonly livekitYaml: string;
+  /** turnserver.conf as generated (run through `onLoopback` before use). */
+  readonly turnserverConf: string;
+}
+
 /**
  * init refuses private and documentation addresses, so the placeholder is a public unicast one.
- * It only lands in config files this suite never uses; nothing ever connects to it.
+ * `onLoopback` replaces it wherever it lands (LiveKit's node_ip, coturn's external-ip).
  */
 const PLACEHOLDER_PUBLIC_IP = '203.0.114.7';
 
 /**
- * Runs `rtc-sidecars init` into a throw-away folder and reads the LiveKit key, LiveKit secret and
- * TURN secret back from the `.env` it wrote, so the stack runs on exactly the secrets an operator
- * gets.
+ * Runs `rtc-sidecars init` into a throw-away folder and reads back the LiveKit key and secret and
+ * the TURN secret from the `.env` it wrote, and the livekit.yaml and turnserver.conf it rendered,
+ * so the stack runs on exactly the secrets and configs an operator gets.
  */
-export async function initSecrets(domain: string): Promise<StackSecrets> {
+export async function initDeployment(domain: string): Promise<GeneratedDeployment> {
   const dir = await mkdtemp(join(tmpdir(), 'e2e-init-'));
   try {
     const errors: string[] = [];
@@ -37,9 +46,13 @@ export async function initSecrets(domain: string): Promise<StackSecrets> {
       return value;
     };
     return {
-      livekitKey: pick('LIVEKIT_KEY'),
-      livekitSecret: pick('LIVEKIT_SECRET'),
-      turnSecret: pick('TURN_SECRET'),
+      secrets: {
+        livekitKey: pick('LIVEKIT_KEY'),
+        livekitSecret: pick('LIVEKIT_SECRET'),
+        turnSecret: pick('TURN_SECRET'),
+      },
+      livekitYaml: await readFile(join(dir, 'livekit.yaml'), 'utf8'),
+      turnserverConf: await readFile(join(dir, 'turnserver.conf'), 'utf8'),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
