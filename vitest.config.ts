@@ -19,5 +19,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // `expect.poll` waits for an asynchronous effect (a homeserver call, a metric, a log line)
+    // with this bound; vitest's 1 s default is too short on a loaded 2-core machine.
+    expect: { poll: { timeout: 10_000, interval: 50 } },
   },
 });

@@ -16,6 +16,7 @@ WORKDIR /src
 COPY . .
 # Only the service and the workspace packages it needs, with their dev tools (tsc).
 RUN pnpm install --frozen-lockfile --filter "@rtc-sidecars/${SERVICE}..."
+# tsc writes dist/, then esbuild bundles the service into the one file dist/server.js CMD runs.
 # step: build the service and the workspace packages it runs with (tsc to dist/)
 RUN pnpm --filter-prod "@rtc-sidecars/${SERVICE}..." run build
 # step: deploy the service with production dependencies only

@@ -26,7 +26,7 @@ PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/p
 LIVEKIT_VERSION="v1.11.0"
 # Synapse for the end-to-end suite (PyPI, in .tools/synapse-venv).
 SYNAPSE_VERSION="1.163.2"
-APT_PACKAGES=(coturn nginx-light docker-compose redis-server)
+APT_PACKAGES=(coturn nginx-light docker-compose redis-server wrk)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -104,7 +104,7 @@ if [ "${SETUP_SKIP_APT:-0}" != 1 ]; then
     done
   fi
 fi
-for tool in turnserver nginx; do
+for tool in turnserver nginx wrk; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { log "missing $tool after install"; exit 1; }
 done
 

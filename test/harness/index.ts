@@ -16,7 +16,7 @@ export {
 export { type CoturnLoopback, type LivekitLoopback, onLoopback } from './loopback.ts';
 export { type NodeService, type NodeServiceOptions, startNodeService } from './node-service.ts';
 export { freeDualPort, freePort, freeUdpRange } from './ports.ts';
-export { type Redis, startRedis } from './redis.ts';
+export { type Redis, type RedisOptions, startRedis } from './redis.ts';
 export {
   httpReady,
   type RunningProcess,

@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How long after a child's exit its output pipes may take to close. */
+const STDIO_DRAIN_MS = 2000;
+
 /** A child process started by a test, with its captured output. */
 export interface RunningProcess {
   readonly pid: number;
@@ -10,7 +13,7 @@ export interface RunningProcess {
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (or signal name). */
   stop(graceMs?: number): Promise<number | string | null>;
-  /** Resolves when the process exits by itself. */
+  /** Resolves when the process exits by itself (and its output has been read). */
   readonly exited: Promise<number | string | null>;
 }
 
@@ -21,6 +24,8 @@ export interface StartOptions {
   /** Resolves when the process is ready; it is polled until `readyTimeoutMs`. */
   readonly ready?: () => Promise<boolean>;
   readonly readyTimeoutMs?: number;
+  /** Pause between two `ready` polls; default 50 ms. */
+  readonly readyIntervalMs?: number;
 }
 
 /**
@@ -41,9 +46,18 @@ export async function startProcess(
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  // Resolved once the process has exited *and* its output has been read to the end ('close'),
+  // so `output()` after `exited` or `stop()` holds its last lines. A grandchild that keeps the
+  // pipes open cannot hold the answer back for longer than STDIO_DRAIN_MS after the exit.
   const exited = new Promise<number | string | null>((resolve) => {
     child.once('exit', (code, signal) => {
-      resolve(code ?? signal);
+      const drained = setTimeout(() => {
+        resolve(code ?? signal);
+      }, STDIO_DRAIN_MS);
+      child.once('close', () => {
+        clearTimeout(drained);
+        resolve(code ?? signal);
+      });
     });
   });
   const spawned = await new Promise<boolean>((resolve) => {
@@ -81,7 +95,7 @@ export async function startProcess(
           `${command} not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${out}`,
         );
       }
-      await sleep(50);
+      await sleep(options.readyIntervalMs ?? 50);
     }
   }
   return handle;

@@ -20,12 +20,26 @@ export interface Redis {
   stop(): Promise<void>;
 }
 
+/** Options for {@link startRedis}. */
+export interface RedisOptions {
+  /**
+   * Commands the server refuses (`rename-command NAME ""`), as managed or proxy Redis offerings
+   * do with e.g. `INFO`, `HELLO` or `CLIENT`: they answer "unknown command".
+   */
+  readonly disabledCommands?: readonly string[];
+  /**
+   * When given, the default user may run these commands only (an ACL `-@all +…`), scripts
+   * included: whatever else a client sends gets `NOPERM`.
+   */
+  readonly allowedCommands?: readonly string[];
+}
+
 /**
  * Starts Debian's redis-server on 127.0.0.1 and a free port, in a private directory. Nothing is
  * saved periodically, but a clean shutdown writes a snapshot that the next {@link Redis.start}
  * loads, so tests can take Redis away and bring it back with its data (or kill it for an outage).
  */
-export async function startRedis(): Promise<Redis> {
+export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const binary = requireTool('redis-server');
   const dir = await mkdtemp(join(tmpdir(), 'test-redis-'));
   const port = await freePort();
@@ -44,6 +58,19 @@ export async function startRedis(): Promise<Redis> {
     'yes',
     '--daemonize',
     'no',
+    ...(options.disabledCommands ?? []).flatMap((name) => ['--rename-command', name, '']),
+    ...(options.allowedCommands === undefined
+      ? []
+      : [
+          '--user',
+          'default',
+          'on',
+          'nopass',
+          '~*',
+          '&*',
+          '-@all',
+          ...options.allowedCommands.map((name) => `+${name.toLowerCase()}`),
+        ]),
   ];
   const launch = (): Promise<RunningProcess> =>
     startProcess(binary, args, { cwd: dir, ready: () => tcpOpen(port), readyTimeoutMs: 10_000 });

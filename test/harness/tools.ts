@@ -10,7 +10,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
  * then in the Debian locations. Throws when missing: a test never skips for a missing component.
  */
 export function requireTool(
-  name: 'livekit-server' | 'turnserver' | 'nginx' | 'redis-server' | 'openssl',
+  name: 'livekit-server' | 'turnserver' | 'nginx' | 'redis-server' | 'openssl' | 'wrk',
 ): string {
   const candidates = [
     join(repoRoot, '.tools', 'bin', name),

@@ -22,13 +22,17 @@ export class RecordingVerifier implements OpenIdVerifier {
   public async close(): Promise<void> {}
 }
 
-/** A room service that records the rooms it is asked to create. */
+/** A room service that records the rooms it is asked to create; nobody is ever in them. */
 export class RecordingRooms implements RoomService {
   public readonly created: string[] = [];
 
   public async createRoom(name: string): Promise<void> {
     this.created.push(name);
     await Promise.resolve();
+  }
+
+  public async hasParticipant(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   public async close(): Promise<void> {}

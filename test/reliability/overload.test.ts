@@ -182,7 +182,7 @@ describe('well-known admission limit', () => {
         headers: { authorization: 'Bearer token' },
       };
       const first = app.inject(request);
-      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await expect.poll(() => held.length, { interval: 10 }).toBe(1);
       const second = await app.inject(request);
       expect(second.statusCode).toBe(503);
       expect(second.json()).toEqual(OVERLOADED_ANSWER);
@@ -195,7 +195,7 @@ describe('well-known admission limit', () => {
       answer(held[0]);
       expect((await first).statusCode).toBe(200);
       const third = app.inject(request);
-      while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      await expect.poll(() => held.length, { interval: 10 }).toBe(2);
       answer(held[1]);
       expect((await third).statusCode).toBe(200);
     } finally {

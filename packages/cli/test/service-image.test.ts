@@ -116,6 +116,11 @@ describe.each([
       expect(store.some((p) => p.startsWith('typescript@'))).toBe(false);
       expect(store.some((p) => p.startsWith('vitest@'))).toBe(false);
       expect(existsSync(join(app, 'dist/server.js'))).toBe(true);
+      // The entry is the esbuild bundle (workspace packages and npm dependencies inside): a
+      // copy of that one file, with no node_modules beside it, starts as well (below).
+      const alone = join(work, 'alone');
+      mkdirSync(alone);
+      cpSync(join(app, 'dist/server.js'), join(alone, 'server.js'));
 
       const port = await freePort();
       const env = {
@@ -139,6 +144,14 @@ describe.each([
         await proc.stop();
       }
       expect(healthcheck(app, env)).toBe(1);
+
+      const bundle = await startProcess(process.execPath, [join(alone, 'server.js')], {
+        cwd: alone,
+        env,
+        ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
+        readyTimeoutMs: 15_000,
+      });
+      expect(await bundle.stop()).toBe(0);
     },
   );
 });

@@ -22,8 +22,7 @@ function slowApp(): { app: FastifyInstance; release: () => void; waiting: () => 
 }
 
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
+  await expect.poll(condition, { interval: 5 }).toBe(true);
 }
 
 describe('limitInFlight', () => {

@@ -12,8 +12,8 @@ describe('serve', () => {
       ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
     });
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`);
-    // Let the request reach the handler before the signal.
-    await new Promise((r) => setTimeout(r, 200));
+    // Signal only once the request has reached the handler.
+    await expect.poll(() => proc.output()).toContain('slow request received');
     const code = await proc.stop(5000);
     const res = await inFlight;
     expect(res.status).toBe(200);

@@ -13,10 +13,14 @@ export function credentials(user: string, secret: string, nowMs = Date.now()): T
   return createTurnCredentials({ secret, user, ttlSeconds: 600, now: nowMs });
 }
 
+/** How long a log line may take to reach coturn's log file on a loaded machine. */
+const LOG_WAIT_MS = 10_000;
+
 /** coturn writes its log from its own threads: give the line a moment to reach the file. */
 export async function logged(coturn: CoturnInstance, text: string): Promise<string> {
+  const deadline = Date.now() + LOG_WAIT_MS;
   let log = await coturn.log();
-  for (let i = 0; i < 50 && !log.includes(text); i++) {
+  while (!log.includes(text) && Date.now() < deadline) {
     await sleep(50);
     log = await coturn.log();
   }

@@ -228,6 +228,7 @@ function timedRooms(rooms: RoomService, metrics: TokenMetrics): RoomService {
         throw err;
       }
     },
+    hasParticipant: (room, identity) => rooms.hasParticipant(room, identity),
     close: () => rooms.close(),
   };
 }

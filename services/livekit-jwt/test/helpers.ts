@@ -50,14 +50,24 @@ export class FakeVerifier implements OpenIdVerifier {
   public async close() {}
 }
 
-/** A RoomService that records created rooms and can be told to fail. */
+/**
+ * A RoomService that records created rooms and participant lookups, and can be told to fail.
+ * `present` answers the lookups (default: nobody is there).
+ */
 export class FakeRooms implements RoomService {
   public readonly created: string[] = [];
+  public readonly lookups: { room: string; identity: string; at: number }[] = [];
   public fail = false;
+  public present: (room: string, identity: string) => boolean | undefined = () => false;
 
   public async createRoom(name: string) {
     this.created.push(name);
     if (this.fail) throw new Error('SFU said no');
+  }
+
+  public async hasParticipant(room: string, identity: string) {
+    this.lookups.push({ room, identity, at: Date.now() });
+    return this.present(room, identity);
   }
 
   public async close() {}

@@ -20,7 +20,8 @@ async function runToExit(
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': only then has all of its output been read.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   return { code, stdout, stderr };
 }
 
@@ -54,8 +55,11 @@ describe('livekit-jwt as a process', () => {
       const token = await fetch(`${base}/get_token`, { method: 'POST', body: '{}' });
       expect(token.status).toBe(400);
       expect(token.headers.get('access-control-allow-origin')).toBe('*');
-      // The short upstream test secret starts the service, with a loud warning.
-      expect(proc.output()).toMatch(/9 characters; LiveKit recommends at least 32/);
+      // The short upstream test secret starts the service, with a loud warning (read from its
+      // stdout pipe, which may lag behind the HTTP answers).
+      await expect
+        .poll(() => proc.output())
+        .toMatch(/9 characters; LiveKit recommends at least 32/);
       expect(proc.output()).not.toContain('devsecret');
     } finally {
       expect(await proc.stop()).toBe(0);

@@ -23,7 +23,7 @@ const NOT_JSON = { errcode: 'M_NOT_JSON', error: 'Error reading request' };
 const UNAUTHORISED = { errcode: 'M_UNAUTHORIZED', error: 'The request could not be authorised.' };
 const bad = (error: string) => ({ errcode: 'M_BAD_JSON', error });
 
-// Rows 7–38 of research/lk-jwt-service.md §9, adjusted to the Rust generation (v0.7).
+// Rows 7–38 of research/lk-jwt-service.md §9, adjusted to the Rust generation (#222, opt-in metadata).
 describe('livekit-jwt token endpoints', () => {
   let app: FastifyInstance;
   let verifier: FakeVerifier;
@@ -139,14 +139,14 @@ describe('livekit-jwt token endpoints', () => {
       expect(verifier.calls).toHaveLength(0);
     });
 
-    it('should answer a legacy body with an unknown field with 400 M_NOT_JSON, as v0.7 does (row 14)', async () => {
+    it('should answer a legacy body with an unknown field with 400 M_NOT_JSON, as upstream main does (row 14 is v0.5.0)', async () => {
       await setup();
       const res = await post('/sfu/get', legacyBody(FULL, { extra_field: 'x' }));
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual(NOT_JSON);
     });
 
-    it('should accept paired delay parameters on the legacy shape of /sfu/get (v0.7)', async () => {
+    it('should accept paired delay parameters on the legacy shape of /sfu/get (upstream main)', async () => {
       // Delegation needs the member's client-server API (the override stands in for discovery).
       await setup({ LIVEKIT_CS_API_URL_OVERRIDES: `${FULL}=http://127.0.0.1:9` });
       const res = await post(
@@ -267,7 +267,7 @@ describe('livekit-jwt token endpoints', () => {
       expect(SECRET.length).toBeGreaterThanOrEqual(32);
     });
 
-    it('should add canUpdateOwnMetadata only with LIVEKIT_CAN_UPDATE_OWN_METADATA=true (row 29, v0.7)', async () => {
+    it('should add canUpdateOwnMetadata only with LIVEKIT_CAN_UPDATE_OWN_METADATA=true (row 29, opt-in as the Rust main)', async () => {
       await setup({ LIVEKIT_CAN_UPDATE_OWN_METADATA: 'true' });
       const res = await post('/get_token', getTokenBody());
       expect((await verifyJwt(jwtOf(res))).video).toMatchObject({ canUpdateOwnMetadata: true });

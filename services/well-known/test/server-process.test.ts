@@ -70,7 +70,7 @@ describe('well-known server process', () => {
       headers: { authorization: 'Bearer slow-1' },
     });
     // The fake homeserver holds whoami for 600 ms; signal while it does.
-    while (hs.whoamiCalls.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => hs.whoamiCalls.length).toBeGreaterThan(0);
     const code = proc.stop();
     const res = await inFlight;
     expect(res.status).toBe(200);

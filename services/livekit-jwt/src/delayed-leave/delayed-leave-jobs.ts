@@ -7,9 +7,18 @@ import {
   type JobClock,
   type JobOutcome,
   type ParticipantEvent,
+  type ParticipantLookup,
   systemClock,
 } from './leave-types.ts';
-import { LEASE, type LeasePolicy, newRecord, onDue, onEvent, onResult } from './leave-machine.ts';
+import {
+  LEASE,
+  type LeasePolicy,
+  newRecord,
+  onDue,
+  onEvent,
+  onLookup,
+  onResult,
+} from './leave-machine.ts';
 
 /** Thrown by {@link DelayedLeaveJobs.register} once the service is shutting down. */
 export class JobsClosedError extends Error {
@@ -23,6 +32,13 @@ export class JobsClosedError extends Error {
 export interface DelayedLeaveJobsDeps {
   readonly store: JobStore;
   readonly client: DelayedEventsClient;
+  /**
+   * Asks LiveKit whether a waiting job's participant has joined (`GetParticipant`), so a join
+   * counts without a webhook. Default: nobody can tell (only webhooks count).
+   */
+  readonly lookup?: ParticipantLookup;
+  /** A lookup was answered: present, confirmed absent, or unknown (for metrics). */
+  readonly onLookup?: (present: boolean | undefined) => void;
   /** Finds the CS-API of a job that does not know it (one the reference service stored). */
   readonly resolveCsApi?: (serverName: string) => Promise<CsApi | undefined>;
   readonly clock?: JobClock;
@@ -58,6 +74,8 @@ const MAX_WRITE_ATTEMPTS = 5;
 export class DelayedLeaveJobs {
   private readonly store: JobStore;
   private readonly client: DelayedEventsClient;
+  private readonly lookup: ParticipantLookup;
+  private readonly onLookup: (present: boolean | undefined) => void;
   private readonly clock: JobClock;
   private readonly resolveCsApi: (serverName: string) => Promise<CsApi | undefined>;
   private readonly onEnd: (params: DelayedLeaveParams, outcome: JobOutcome) => void;
@@ -76,6 +94,8 @@ export class DelayedLeaveJobs {
   public constructor(deps: DelayedLeaveJobsDeps) {
     this.store = deps.store;
     this.client = deps.client;
+    this.lookup = deps.lookup ?? (async () => undefined);
+    this.onLookup = deps.onLookup ?? (() => undefined);
     this.clock = deps.clock ?? systemClock;
     this.resolveCsApi = deps.resolveCsApi ?? (async () => undefined);
     this.onEnd = deps.onEnd ?? (() => undefined);
@@ -137,21 +157,17 @@ export class DelayedLeaveJobs {
   }
 
   /**
-   * One pass of the sanity check: asks `present` about every job's participant. A waiting job
-   * whose participant is there counts as joined (the webhook may have been missed); a connected
-   * one whose absence is confirmed is gone, and sends. An unknown answer changes nothing.
+   * One pass of the sanity check (the reference's second lookup phase): asks `present` about
+   * the participant of every connected job; one whose absence is confirmed is gone (a missed
+   * departure webhook), and sends. An unknown answer changes nothing. Joins need no sweep:
+   * waiting jobs look their participant up themselves.
    */
-  public async sweep(
-    present: (room: string, identity: string) => Promise<boolean | undefined>,
-  ): Promise<void> {
+  public async sweep(present: ParticipantLookup): Promise<void> {
     const jobs = await this.store.list();
     await Promise.all(
       jobs.map(async ({ record: { state, params } }) => {
-        if (state !== 'waiting' && state !== 'connected') return;
-        const answer = await present(params.room, params.identity);
-        if (answer === true && state === 'waiting') {
-          await this.dispatch(params.room, params.identity, 'joined');
-        } else if (answer === false && state === 'connected') {
+        if (state !== 'connected') return;
+        if ((await present(params.room, params.identity)) === false) {
           await this.dispatch(params.room, params.identity, 'gone');
         }
       }),
@@ -222,10 +238,21 @@ export class DelayedLeaveJobs {
     }
   }
 
-  /** Takes the due step of a claimed job and writes the result back, if the claim still holds. */
+  /**
+   * Takes the due step of a claimed job and writes the result back, if the claim still holds.
+   * Only the claimant acts, so across replicas each lookup and each homeserver call is made once.
+   */
   private async act(job: StoredJob): Promise<void> {
-    const { record, action } = onDue(job.record, this.clock.now());
+    const { record, step } = onDue(job.record, this.clock.now());
     const { params } = record;
+    if (step === 'lookup') {
+      const present = await this.lookup(params.room, params.identity).catch(() => undefined);
+      this.onLookup(present);
+      const next = onLookup(record, present, this.clock.now(), this.clock.random());
+      if (await this.store.update(job, next)) this.wake();
+      return;
+    }
+    const action = step;
     const csApi =
       params.csApi ?? (await this.resolveCsApi(params.serverName).catch(() => undefined));
     const result =

@@ -8,6 +8,13 @@ import { RedisJobStore } from '../stores/redis-job-store.ts';
 import type { RoomService } from '../livekit/room-service.ts';
 import type { TokenMetrics } from '../tokens/token-metrics.ts';
 
+/** Metric label of a participant lookup's answer. */
+const LOOKUP_RESULT: Readonly<Record<string, string>> = {
+  true: 'present',
+  false: 'absent',
+  undefined: 'unknown',
+};
+
 /** A shared store is polled this often for jobs made due elsewhere (leases, other replicas). */
 const SHARED_STORE_POLL_MS = 250;
 
@@ -26,7 +33,8 @@ export interface DelayedLeaveSetup {
 /**
  * The delegated delayed leave jobs of the app, started: on Redis when `LIVEKIT_REDIS_URL` is set
  * (connected here, so an unreachable Redis fails the start), else in memory; their metrics and
- * logs (a failing store is reported once, and again when it is back); the periodic sanity check;
+ * logs (a failing store is reported once, and again when it is back); the participant lookups
+ * of waiting jobs through `rooms` (`GetParticipant`); the periodic sanity check;
  * and a `preClose` hook that stops them before the homeserver client closes.
  *
  * @throws RedisConnectError when Redis cannot be reached.
@@ -51,6 +59,10 @@ export async function delayedLeaveJobs(
   const jobs = new DelayedLeaveJobs({
     store,
     client: homeserver,
+    lookup: (room, identity) => rooms.hasParticipant(room, identity),
+    onLookup: (present) => {
+      metrics.participantLookups.inc({ result: LOOKUP_RESULT[String(present)] });
+    },
     resolveCsApi: (name) => homeserver.resolveCsApi(name),
     ...(setup.clock === undefined ? {} : { clock: setup.clock }),
     pollMs: setup.pollMs ?? (store instanceof MemoryJobStore ? Infinity : SHARED_STORE_POLL_MS),
@@ -67,14 +79,14 @@ export async function delayedLeaveJobs(
   });
   await jobs.start();
   metrics.trackJobs(() => jobs.count());
-  // Sanity check: catches participants that vanished (or joined) without a webhook.
-  if (config.sanityCheckIntervalSeconds > 0 && rooms.hasParticipant !== undefined) {
+  // Sanity check: catches participants that vanished without a webhook.
+  if (config.sanityCheckIntervalSeconds > 0) {
     let sweeping = false;
     const timer = setInterval(() => {
       if (sweeping) return;
       sweeping = true;
       void jobs
-        .sweep(async (room, identity) => rooms.hasParticipant?.(room, identity))
+        .sweep((room, identity) => rooms.hasParticipant(room, identity))
         // The store is away (Redis down): the next sweep tries again. Left unhandled, the
         // rejection would end the process.
         .catch(storeError)

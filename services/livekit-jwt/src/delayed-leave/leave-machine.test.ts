@@ -30,12 +30,18 @@ const clock: JobClock = {
   random: () => 0.5,
 };
 
-/** One member's job, driven through the scheduler on the memory store, as the service runs it. */
+/**
+ * One member's job, driven through the scheduler on the memory store, as the service runs it.
+ * `present` answers its participant lookups (default: LiveKit cannot tell).
+ */
 async function setup(
   answer: (action: DelayedEventAction) => DelayedEventResult = () => ({ outcome: 'ok' }),
   delayTimeoutMs = PARAMS.delayTimeoutMs,
+  present: (elapsedMs: number) => boolean | undefined = () => undefined,
 ) {
   const calls: { action: DelayedEventAction; at: number }[] = [];
+  /** When the participant was looked up, in ms since the delegation. */
+  const lookups: number[] = [];
   /** The delay ID of each call, in order. */
   const ids: string[] = [];
   const outcomes: JobOutcome[] = [];
@@ -50,6 +56,10 @@ async function setup(
         return answer(action);
       },
     },
+    lookup: async () => {
+      lookups.push(Date.now() - start);
+      return present(Date.now() - start);
+    },
     clock,
     onEnd: (_params, outcome) => outcomes.push(outcome),
   });
@@ -58,7 +68,7 @@ async function setup(
     handle: async (event: ParticipantEvent) => jobs.dispatch(PARAMS.room, PARAMS.identity, event),
     state: async () => (await store.get(jobKey(PARAMS.room, PARAMS.identity)))?.record.state,
   };
-  return { jobs, job, calls, ids, outcomes };
+  return { jobs, job, calls, ids, outcomes, lookups };
 }
 
 describe('the delayed leave state machine', () => {
@@ -76,6 +86,46 @@ describe('the delayed leave state machine', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toEqual([{ action: 'send', at: 10_000 }]);
     expect(outcomes).toEqual(['sent']);
+  });
+
+  it('should find the participant through GetParticipant without any webhook and restart repeatedly', async () => {
+    const { job, calls, lookups } = await setup(undefined, undefined, () => true);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(lookups).toEqual([0]);
+    expect(calls).toEqual([
+      { action: 'restart', at: 0 },
+      { action: 'restart', at: 8_000 },
+      { action: 'restart', at: 16_000 },
+    ]);
+    expect(await job.state()).toBe('connected');
+  });
+
+  it('should look again after 1 s, ×1.5 each time, and find a participant that appears after 3 s', async () => {
+    const { calls, lookups } = await setup(undefined, undefined, (at) => at >= 3_000);
+    await vi.advanceTimersByTimeAsync(9_000);
+    // Jitter fixed at its middle: 0, +1, +1.5, +2.25 s; found on the fourth lookup.
+    expect(lookups).toEqual([0, 1_000, 2_500, 4_750]);
+    expect(calls).toEqual([{ action: 'restart', at: 4_750 }]);
+  });
+
+  it('should keep looking until the end of the wait and then send, when the participant never appears', async () => {
+    for (const answer of [false, undefined]) {
+      const { calls, lookups, outcomes } = await setup(undefined, undefined, () => answer);
+      await vi.advanceTimersByTimeAsync(60_000);
+      // The next lookup would come after 10 s: the wait ends first, and the leave is sent then.
+      expect(lookups).toEqual([0, 1_000, 2_500, 4_750, 8_125]);
+      expect(calls).toEqual([{ action: 'send', at: 10_000 }]);
+      expect(outcomes).toEqual(['sent']);
+    }
+  });
+
+  it('should stop looking once a webhook says the member joined', async () => {
+    const { job, lookups, calls } = await setup();
+    await vi.advanceTimersByTimeAsync(1_500);
+    await job.handle('joined');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(lookups).toEqual([0, 1_000]);
+    expect(calls.map((c) => c.action)).toEqual(['restart', 'restart', 'restart']);
   });
 
   it('should wait at most one hour for the first connection', async () => {

@@ -9,6 +9,9 @@ import type {
 /** Where a job stands: before the first connection, connected, or sending the leave. */
 export type LeaveState = 'waiting' | 'connected' | 'sending';
 
+/** What a due job does: a homeserver call, or asking LiveKit whether the member has joined. */
+export type JobStep = DelayedEventAction | 'lookup';
+
 /**
  * Everything about one delegated delayed leave that outlives a process: what to do next, when,
  * and until when retrying makes sense. Times are epoch milliseconds.
@@ -16,11 +19,11 @@ export type LeaveState = 'waiting' | 'connected' | 'sending';
 export interface LeaveRecord {
   readonly params: DelayedLeaveParams;
   readonly state: LeaveState;
-  /** When the next step is due: the waiting timeout, the next restart, or the (re)send. */
+  /** When the next step is due: the next lookup or the waiting timeout, the next restart, or the (re)send. */
   readonly dueAt: number;
   /** When the homeserver fires the event by itself if we never get through: retries stop there. */
   readonly deadline: number;
-  /** Failed attempts of the current action, for the backoff. */
+  /** Failed attempts of the current action (while waiting: lookups so far), for the backoff. */
   readonly attempt: number;
   /** The last time the homeserver's timer was (re)started by the member or by us. */
   readonly restartedAt: number;
@@ -75,11 +78,13 @@ export function windowOf(params: DelayedLeaveParams): number {
 
 /**
  * A new delegation: waiting for the member's first connection for `min(1 h, delay_timeout)`,
- * after which the leave is sent (the member never showed up).
+ * after which the leave is sent (the member never showed up). Meanwhile LiveKit is asked about
+ * the participant, at once and then with the backoff, as the reference does: the join is
+ * noticed without a webhook.
  */
 export function newRecord(params: DelayedLeaveParams, now: number): LeaveRecord {
-  const due = now + windowOf(params);
-  return { params, state: 'waiting', dueAt: due, deadline: due, attempt: 0, restartedAt: now };
+  const deadline = now + windowOf(params);
+  return { params, state: 'waiting', dueAt: now, deadline, attempt: 0, restartedAt: now };
 }
 
 /**
@@ -93,16 +98,7 @@ export function onEvent(
 ): LeaveRecord | JobOutcome | undefined {
   switch (record.state) {
     case 'waiting':
-      // Connected: restart at once, the member's own timer has been running since it joined.
-      if (event === 'joined') {
-        return {
-          ...record,
-          state: 'connected',
-          dueAt: now,
-          deadline: now + windowOf(record.params),
-          attempt: 0,
-        };
-      }
+      if (event === 'joined') return joined(record, now);
       // A connection that never got established is not a departure: nothing to send.
       if (event === 'connection_aborted') return 'aborted_before_join';
       // An intentional leave or a missing participant before joining: keep waiting.
@@ -115,21 +111,39 @@ export function onEvent(
 }
 
 /**
- * The step a due job takes. A waiting job whose time is up starts sending (the member never
- * connected); a connected one restarts its event; a sending one (re)sends.
+ * The step a due job takes. A waiting job looks the participant up, or, once its time is up,
+ * starts sending (the member never connected); a connected one restarts its event; a sending
+ * one (re)sends.
  */
-export function onDue(
-  record: LeaveRecord,
-  now: number,
-): { record: LeaveRecord; action: DelayedEventAction } {
+export function onDue(record: LeaveRecord, now: number): { record: LeaveRecord; step: JobStep } {
   switch (record.state) {
     case 'waiting':
-      return { record: sending(record, now), action: 'send' };
+      return now >= record.deadline
+        ? { record: sending(record, now), step: 'send' }
+        : { record, step: 'lookup' };
     case 'connected':
-      return { record, action: 'restart' };
+      return { record, step: 'restart' };
     case 'sending':
-      return { record, action: 'send' };
+      return { record, step: 'send' };
   }
+}
+
+/**
+ * What a participant lookup does to a waiting job. Present counts as joined (the reference's
+ * successful lookup): the event is restarted at once. Absent or unknown: ask again after the
+ * backoff (1 s, ×1.5, ±50 %, at most 60 s), but not past the end of the wait, when the leave is
+ * sent instead. A job that moved on meanwhile is left as it is.
+ */
+export function onLookup(
+  record: LeaveRecord,
+  present: boolean | undefined,
+  now: number,
+  random: number,
+): LeaveRecord {
+  if (record.state !== 'waiting') return record;
+  if (present === true) return joined(record, now);
+  const next = now + backoffDelay(record.attempt, random);
+  return { ...record, dueAt: Math.min(next, record.deadline), attempt: record.attempt + 1 };
 }
 
 /**
@@ -160,6 +174,17 @@ export function onResult(
   };
 }
 
+/** Connected: restart at once, the member's own timer has been running since it joined. */
+function joined(record: LeaveRecord, now: number): LeaveRecord {
+  return {
+    ...record,
+    state: 'connected',
+    dueAt: now,
+    deadline: now + windowOf(record.params),
+    attempt: 0,
+  };
+}
+
 /** A job whose member left: send now, retrying for `min(1 h, max(1 s, delay_timeout))`. */
 function sending(record: LeaveRecord, now: number): LeaveRecord {
   const window = Math.min(
@@ -176,11 +201,13 @@ function backoff(
   random: number,
   failure: JobOutcome,
 ): LeaveRecord | JobOutcome {
-  const exponential = Math.min(
-    BACKOFF_MAX_MS,
-    BACKOFF_INITIAL_MS * BACKOFF_FACTOR ** record.attempt,
-  );
-  const delay = Math.max(exponential * (0.5 + random), result.retryAfterMs ?? 0);
+  const delay = Math.max(backoffDelay(record.attempt, random), result.retryAfterMs ?? 0);
   if (now + delay >= record.deadline) return failure;
   return { ...record, dueAt: now + delay, attempt: record.attempt + 1 };
+}
+
+/** The wait before try `attempt + 1`: 1 s × 1.5^attempt, at most 60 s, ±50 % (`random` in [0, 1)). */
+function backoffDelay(attempt: number, random: number): number {
+  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * BACKOFF_FACTOR ** attempt);
+  return exponential * (0.5 + random);
 }

@@ -37,6 +37,12 @@ export const systemClock: JobClock = {
   random: () => Math.random(),
 };
 
+/**
+ * Asks LiveKit (`GetParticipant`) whether the participant is in the room: true, false when it
+ * confirms absence, undefined when it could not tell. Never rejects.
+ */
+export type ParticipantLookup = (room: string, identity: string) => Promise<boolean | undefined>;
+
 /** What LiveKit told us about the participant (from a webhook or the sanity check). */
 export type ParticipantEvent = 'joined' | 'left_intentionally' | 'connection_aborted' | 'gone';
 

@@ -53,8 +53,8 @@ export async function webhookRoutes(
     try {
       routed = await options.jobs.dispatch(room, identity, participantEvent);
     } catch (err) {
-      // The job store (Redis) is away. Still the reference's empty 200: the sanity check
-      // catches the member up once the store is back.
+      // The job store (Redis) is away. Still the reference's empty 200: the participant lookup
+      // (joins) and the sanity check (departures) catch the member up once the store is back.
       webhooks.inc({ result: 'unavailable' });
       request.log.warn({ event: event.event, room, reason: reasonOf(err) }, 'webhook not applied');
       return reply.code(200).send();

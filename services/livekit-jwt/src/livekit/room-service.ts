@@ -14,10 +14,11 @@ export interface RoomService {
   /** Creates the room (idempotent on the SFU side); rejects when the SFU does not confirm it. */
   createRoom(name: string): Promise<void>;
   /**
-   * Whether the SFU knows the participant: true, false when it answers `not_found`, undefined
-   * when it could not tell (an error or no answer). Optional: only the sanity check needs it.
+   * Whether the SFU knows the participant (`GetParticipant`): true, false when it answers
+   * `not_found`, undefined when it could not tell (an error or no answer). Never rejects. The
+   * delayed leave jobs look members up with it, and the sanity check asks it about departures.
    */
-  hasParticipant?(room: string, identity: string): Promise<boolean | undefined>;
+  hasParticipant(room: string, identity: string): Promise<boolean | undefined>;
   /** Releases pooled connections. */
   close(): Promise<void>;
 }

@@ -58,8 +58,9 @@ export function encodeJob(record: LeaveRecord): string {
 /**
  * Decodes a stored job; `undefined` for a value that is not one (the reference skips those
  * too). A job the reference wrote has no state of ours: it resumes waiting for the member's
- * connection until `RestartedAt + min(1 h, delay_timeout)`, and the sanity check or a webhook
- * tells it the member is there.
+ * connection until `RestartedAt + min(1 h, delay_timeout)`, looking the participant up at once
+ * (as the reference does with the jobs it resumes), so a member still in the call is found
+ * connected and restarted.
  */
 export function decodeJob(value: string): LeaveRecord | undefined {
   let form: Partial<StoredForm>;
@@ -96,8 +97,8 @@ export function decodeJob(value: string): LeaveRecord | undefined {
   };
   const state = form.State;
   if (state !== 'waiting' && state !== 'connected' && state !== 'sending') {
-    const due = restartedAt + windowOf(params);
-    return { params, state: 'waiting', dueAt: due, deadline: due, attempt: 0, restartedAt };
+    const deadline = restartedAt + windowOf(params);
+    return { params, state: 'waiting', dueAt: restartedAt, deadline, attempt: 0, restartedAt };
   }
   const dueAt = finite(form.DueAt) ?? restartedAt;
   return {

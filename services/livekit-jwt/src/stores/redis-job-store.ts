@@ -19,11 +19,22 @@ export class RedisConnectError extends Error {
 }
 
 /**
+ * Every command the store sends, for operators of a restricted Redis (README): the connection
+ * itself needs only `AUTH` (with a password) and `SELECT` (with a database other than 0); no
+ * `HELLO`, `INFO` or `CLIENT`, which managed and proxy offerings often refuse.
+ */
+export const REDIS_COMMANDS = Object.freeze({
+  client: ['PING', 'EVAL', 'ZRANGE', 'ZADD', 'HGETALL', 'HLEN', 'QUIT'],
+  scripts: ['HEXISTS', 'HGET', 'HSET', 'HDEL', 'HINCRBY', 'ZADD', 'ZREM', 'ZRANGEBYSCORE'],
+});
+
+/**
  * Jobs in Redis, shared by every replica and kept across restarts. Each operation is one Lua
  * script, so it is atomic: a version counter per job makes writes conditional on what was read,
  * and a sorted set of due times hands each due job to exactly one replica (the claim moves it
  * out by a lease). Commands fail fast while Redis is away (no offline queue), as
- * {@link JobStoreUnavailableError}; the client keeps reconnecting in the background.
+ * {@link JobStoreUnavailableError}; the client keeps reconnecting in the background. Only the
+ * commands of {@link REDIS_COMMANDS} are sent.
  */
 export class RedisJobStore implements JobStore {
   private readonly redis: Redis;
@@ -46,6 +57,12 @@ export class RedisJobStore implements JobStore {
       commandTimeout: timeoutMs,
       // Keep trying while running; start-up gives up after the first failure below.
       retryStrategy: (times) => Math.min(times * 200, 2000),
+      // Nothing but the store's own commands and PING, as the reference: no INFO ready check,
+      // no HELLO (RESP2 from the start), no CLIENT SETINFO. Restricted Redis offerings refuse
+      // those, and a refused ready check would stop the service at start.
+      enableReadyCheck: false,
+      protocol: 2,
+      disableClientInfo: true,
     });
     // Connection errors surface through commands; without a listener they would be thrown.
     // The last one is kept: the failed command itself only says "Connection is closed".

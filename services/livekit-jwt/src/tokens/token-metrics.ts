@@ -18,6 +18,8 @@ export class TokenMetrics {
   public readonly createRoom: Histogram<'result'>;
   /** Delayed leave jobs that ended, by outcome (`sent`, `event_gone`, `replaced`, …). */
   public readonly jobsEnded: Counter<'outcome'>;
+  /** `GetParticipant` lookups of waiting delayed leave jobs, by `present`, `absent`, `unknown`. */
+  public readonly participantLookups: Counter<'result'>;
   private readonly registry: Registry;
 
   public constructor(registry: Registry) {
@@ -54,6 +56,12 @@ export class TokenMetrics {
       name: 'livekit_jwt_delayed_leave_jobs_ended_total',
       help: 'Delegated delayed leave jobs that ended, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.participantLookups = new Counter({
+      name: 'livekit_jwt_participant_lookups_total',
+      help: 'GetParticipant lookups of delegated members not yet seen joining, by result',
+      labelNames: ['result'],
       registers,
     });
   }
